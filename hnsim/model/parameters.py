@@ -1,0 +1,83 @@
+"""Compile a validated config into the flat, per-day numbers the simulation uses in its hot path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hnsim.config.schema import NEEDS, PHASES, SETTINGS, SPECIAL_POOLS, Config, Distribution, Trend
+from hnsim.model.calendar import Calendar
+from hnsim.model.hazard import Clock, per_day, trend_clock
+
+FLAT = Clock.flat()
+
+
+def phase_rates(rates: dict[str, float]) -> list[float]:
+    """Per-day hazards indexed by phase number."""
+    return [per_day(rates.get(p, 0.0)) for p in PHASES]
+
+
+def need_multipliers(mults: dict[str, float]) -> list[float]:
+    """Multipliers indexed by need number."""
+    return [mults.get(n, 1.0) for n in NEEDS]
+
+
+def cumulative(shares: dict[str, float], keys: tuple[str, ...]) -> list[float]:
+    """Cumulative shares in the order of ``keys`` (for inverse-CDF choice)."""
+    out, total = [], 0.0
+    for key in keys:
+        total += shares.get(key, 0.0)
+        out.append(total)
+    return out
+
+
+@dataclass
+class Parameters:
+    """Everything the model reads, in per-day units, indexed by phase and need numbers.
+
+    ``clocks`` maps a transition name to a list of clocks by phase; levers replace entries here.
+    """
+
+    config: Config
+    calendar: Calendar
+    clocks: dict[str, list[Clock]] = field(default_factory=dict)
+    pool_schedules: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+
+    def clock(self, name: str, phase: int) -> Clock:
+        """The clock of a transition in a phase (flat if none was set)."""
+        clocks = self.clocks.get(name)
+        return clocks[phase] if clocks else FLAT
+
+
+def _trend(calendar: Calendar, trend: Trend | None) -> Clock:
+    if trend is None:
+        return FLAT
+    until = calendar.day(trend.until_date) if trend.until_date else None
+    return trend_clock(0.0, calendar.horizon, trend.growth_per_year.value, calendar.day(trend.from_date), until)
+
+
+def compile_parameters(config: Config) -> Parameters:
+    """Turn a config into :class:`Parameters`."""
+    sim = config.simulation
+    calendar = Calendar(sim.start_date, sim.end_date, sim.census_month, sim.census_day)
+    params = Parameters(config=config, calendar=calendar)
+    for name, trend in (
+        ("identification", config.identification.trend),
+        ("sen_support.request", config.sen_support.request_trend),
+        ("sen_support.exclusion", config.sen_support.exclusion_trend),
+        ("sen_support.ehe", config.sen_support.ehe_trend),
+    ):
+        clock = _trend(calendar, trend)
+        params.clocks[name] = [clock] * len(PHASES)
+    places = config.capacity.places.value
+    for pool in SPECIAL_POOLS:
+        schedule = [(0.0, places.get(pool, 0))]
+        running = places.get(pool, 0)
+        for expansion in sorted(config.capacity.expansions, key=lambda e: e.date):
+            if expansion.pool == pool:
+                running = max(running + expansion.places, 0)
+                schedule.append((max(calendar.day(expansion.date), 0.0), running))
+        params.pool_schedules[pool] = schedule
+    return params
+
+
+__all__ = ["FLAT", "Parameters", "compile_parameters", "cumulative", "need_multipliers", "phase_rates", "SETTINGS", "Distribution"]

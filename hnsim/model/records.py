@@ -1,0 +1,164 @@
+"""The child record, state codes and the compact event log the model writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hnsim.model.streams import ChildDraws
+
+# Where a child is: one code per spell. Codes < 10 hold no plan; 10 and above hold an EHCP.
+EARLY_INTERVENTION = 0
+SEN_SUPPORT = 1
+SEN_SUPPORT_ENHANCED = 2
+AP_NO_PLAN = 3
+EHE_NO_PLAN = 4
+EHCP_MAINSTREAM = 10
+EHCP_MAINSTREAM_WAITING = 11
+EHCP_RESOURCED = 12
+EHCP_SPECIAL = 13
+EHCP_SEMH_SPECIAL = 14
+EHCP_INDEPENDENT = 15
+EHCP_AP = 16
+EHCP_POST16_FE = 17
+EHCP_POST16_SPECIALIST = 18
+EHCP_EHE = 19
+EHCP_EARLY_YEARS = 20
+EHCP_OTHER = 21
+
+STATE_NAMES: dict[int, str] = {
+    EARLY_INTERVENTION: "early_intervention",
+    SEN_SUPPORT: "sen_support",
+    SEN_SUPPORT_ENHANCED: "sen_support_enhanced",
+    AP_NO_PLAN: "ap_no_plan",
+    EHE_NO_PLAN: "ehe_no_plan",
+    EHCP_MAINSTREAM: "mainstream",
+    EHCP_MAINSTREAM_WAITING: "mainstream_waiting",
+    EHCP_RESOURCED: "resourced",
+    EHCP_SPECIAL: "special",
+    EHCP_SEMH_SPECIAL: "semh_special",
+    EHCP_INDEPENDENT: "independent",
+    EHCP_AP: "ap",
+    EHCP_POST16_FE: "post16_fe",
+    EHCP_POST16_SPECIALIST: "post16_specialist",
+    EHCP_EHE: "ehe",
+    EHCP_EARLY_YEARS: "early_years",
+    EHCP_OTHER: "other",
+}
+STATE_CODES = {name: code for code, name in STATE_NAMES.items()}
+
+#: Setting named in a plan (config vocabulary) -> state code.
+SETTING_STATE = {
+    "mainstream": EHCP_MAINSTREAM,
+    "resourced": EHCP_RESOURCED,
+    "special": EHCP_SPECIAL,
+    "independent": EHCP_INDEPENDENT,
+    "ap": EHCP_AP,
+    "post16_fe": EHCP_POST16_FE,
+    "post16_specialist": EHCP_POST16_SPECIALIST,
+    "early_years": EHCP_EARLY_YEARS,
+    "other": EHCP_OTHER,
+}
+
+PHASE_EARLY_YEARS, PHASE_PRIMARY, PHASE_SECONDARY, PHASE_POST16, PHASE_POST19 = range(5)
+
+# Flow events: (day, code, value). Value carries a duration in days where one is meaningful.
+EV_IDENTIFIED = 1
+EV_REQUEST = 2
+EV_REFUSED = 3
+EV_APPEAL = 4
+EV_TRIBUNAL_FOR_PARENTS = 5
+EV_ASSESSED_NO_PLAN = 6
+EV_NEW_EHCP = 7  # value: days from request to final plan
+EV_CEASED_NEEDS_MET = 8
+EV_CEASED_MOVED_AWAY = 9
+EV_CEASED_LEFT_EDUCATION = 10
+EV_CEASED_AGE_25 = 11
+EV_MAINSTREAM_TO_SPECIAL = 12
+EV_SPECIAL_TO_MAINSTREAM = 13
+EV_PERMANENT_EXCLUSION = 14
+EV_EHE_DEREGISTRATION = 15
+EV_MOVED_IN = 16
+EV_POST16_CONVERSION = 17
+EV_INDEPENDENT_PLACEMENT = 18  # a new independent placement starts
+EV_SPECIAL_PLACE_WAIT_END = 19  # value: days waited in mainstream
+EV_NO_PLAN_EXIT = 20  # a child without a plan leaves the model
+EV_INITIAL = 21
+EV_ASSESSMENT_START = 22  # value: days waited for a caseworker
+
+EVENT_NAMES = {
+    EV_IDENTIFIED: "identified",
+    EV_REQUEST: "assessment_request",
+    EV_REFUSED: "assessment_refused",
+    EV_APPEAL: "tribunal_appeal",
+    EV_TRIBUNAL_FOR_PARENTS: "tribunal_for_parents",
+    EV_ASSESSED_NO_PLAN: "assessed_no_plan",
+    EV_NEW_EHCP: "new_ehcp",
+    EV_CEASED_NEEDS_MET: "ceased_needs_met",
+    EV_CEASED_MOVED_AWAY: "ceased_moved_away",
+    EV_CEASED_LEFT_EDUCATION: "ceased_left_education",
+    EV_CEASED_AGE_25: "ceased_age_25",
+    EV_MAINSTREAM_TO_SPECIAL: "mainstream_to_special",
+    EV_SPECIAL_TO_MAINSTREAM: "special_to_mainstream",
+    EV_PERMANENT_EXCLUSION: "permanent_exclusion",
+    EV_EHE_DEREGISTRATION: "ehe_deregistration",
+    EV_MOVED_IN: "moved_in",
+    EV_POST16_CONVERSION: "post16_conversion",
+    EV_INDEPENDENT_PLACEMENT: "independent_placement",
+    EV_SPECIAL_PLACE_WAIT_END: "special_place_wait_end",
+    EV_NO_PLAN_EXIT: "no_plan_exit",
+    EV_INITIAL: "initial",
+    EV_ASSESSMENT_START: "assessment_start",
+}
+
+
+class Child:
+    """One child or young person: who they are and where they are now."""
+
+    __slots__ = ("id", "draws", "cohort", "birth_day", "need", "state", "phase", "spell_start", "pool", "request_day", "wait_start")
+
+    def __init__(self, child_id: int, key: int, cohort: int, birth_day: float, need: int):
+        self.id = child_id
+        self.draws = ChildDraws(key)
+        self.cohort = cohort  # calendar year of the September the child starts reception
+        self.birth_day = birth_day
+        self.need = need
+        self.state = -1
+        self.phase = 0
+        self.spell_start = 0.0
+        self.pool: str | None = None
+        self.request_day = 0.0
+        self.wait_start = 0.0
+
+
+@dataclass
+class EventLog:
+    """Spells (child, state, phase, start, end) and flow events (day, code, value), as plain lists."""
+
+    spell_child: list[int] = field(default_factory=list)
+    spell_state: list[int] = field(default_factory=list)
+    spell_phase: list[int] = field(default_factory=list)
+    spell_start: list[float] = field(default_factory=list)
+    spell_end: list[float] = field(default_factory=list)
+    event_day: list[float] = field(default_factory=list)
+    event_code: list[int] = field(default_factory=list)
+    event_value: list[float] = field(default_factory=list)
+    event_child: list[int] = field(default_factory=list)
+    child_cohort: list[int] = field(default_factory=list)
+    child_need: list[int] = field(default_factory=list)
+    child_birth_day: list[float] = field(default_factory=list)
+    sim_events: int = 0
+
+    def event(self, day: float, code: int, child: int = -1, value: float = 0.0) -> None:
+        """Record a flow event."""
+        self.event_day.append(day)
+        self.event_code.append(code)
+        self.event_value.append(value)
+        self.event_child.append(child)
+
+    def spell(self, child: int, state: int, phase: int, start: float, end: float) -> None:
+        """Record a closed spell."""
+        self.spell_child.append(child)
+        self.spell_state.append(state)
+        self.spell_phase.append(phase)
+        self.spell_start.append(start)
+        self.spell_end.append(end)
