@@ -285,7 +285,7 @@ class Assessment(Frozen):
     appeal_probability: Sourced[Probability] = Field(description="share of refusals appealed to the SEND Tribunal")
     tribunal_days: Distribution
     tribunal_finds_for_parents: Sourced[Probability]
-    team_capacity: Sourced[Count] = Field(description="assessments the team can carry at once (educational psychologists and caseworkers)")
+    team_capacity: Sourced[Annotated[int, Field(ge=1, description="a whole number >= 1")]] = Field(description="assessments the team can carry at once (educational psychologists and caseworkers)")
     assessment_days: Distribution = Field(description="days of assessment work once a caseworker is free")
     drafting_days: Distribution = Field(description="days from assessment to the final plan")
     plan_probability: Sourced[Probability] = Field(description="share of assessed children issued a plan")

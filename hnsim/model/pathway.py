@@ -676,7 +676,7 @@ class PathwayModel:
         self.env.run(until=horizon)
         for child in self.alive.values():
             self.log.spell(child.id, child.state, child.phase, child.spell_start, horizon)
-        self.log.sim_events = self.env._eid
+        self.log.sim_events = next(self.env._eid)  # events scheduled (SimPy numbers every event it schedules)
         return self.log
 
 

@@ -1,0 +1,91 @@
+"""Command line: a thin shell over :mod:`hnsim.api`.
+
+Exit codes: 0 success, 1 a run failed, 2 bad input (config, data or arguments), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from hnsim import __version__
+from hnsim.config import ConfigError, load_config
+
+EXIT_BAD_INPUT = 2
+
+
+def fail_input(problems: list[str]) -> None:
+    """Print one line per problem and exit with code 2."""
+    for line in problems:
+        click.echo(f"error: {line}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def load_or_exit(path: str, overlays: tuple[str, ...] = ()) -> object:
+    """Load and validate a config, or print its problems and exit 2."""
+    try:
+        return load_config(path, overlays)
+    except ConfigError as exc:
+        fail_input(exc.problems)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hnsim")
+def main() -> None:
+    """hnsim: simulate SEND provision and the High Needs Block."""
+
+
+@main.command()
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option("--scenario", "overlays", multiple=True, type=click.Path(dir_okay=False), help="Scenario overlay file(s) applied in order.")
+def check(config: str, overlays: tuple[str, ...]) -> None:
+    """Validate CONFIG without running it."""
+    cfg = load_or_exit(config, overlays)
+    sim = cfg.simulation
+    click.echo(f"ok: {config}: {cfg.meta.name}, {sim.start_date} to {sim.end_date}, seed {sim.seed}")
+
+
+@main.command("run")
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option("--replications", "-n", type=click.IntRange(min=1), default=None, help="Replications (default: the config's).")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the config's).")
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=None, help="Local processes (default: all cores).")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Run directory (default: results/<config name>).")
+@click.option("--scenario", "overlays", multiple=True, type=click.Path(dir_okay=False), help="Scenario overlay file(s) applied in order.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def run_command(config: str, replications: int | None, seed: int | None, workers: int | None, out: str | None, overlays: tuple[str, ...], quiet: bool) -> None:
+    """Run replications of CONFIG and write manifest.json, annual.parquet and summary.csv."""
+    from hnsim.experiment.run import run
+    from hnsim.experiment.runner import default_workers
+
+    cfg = load_or_exit(config, overlays)
+    name = Path(config).stem + "".join(f"+{Path(o).stem}" for o in overlays)
+    out_dir = Path(out) if out else Path("results") / name
+    workers = workers or default_workers()
+    try:
+        result = run(cfg, replications, seed, workers, out_dir, scenario=name if overlays else "baseline", progress=not quiet, config_path=config)
+    except KeyboardInterrupt:
+        click.echo("interrupted: the run directory is marked 'interrupted'", err=True)
+        sys.exit(130)
+    m = result.manifest
+    click.echo(f"wrote {out_dir}: {m['replications']} replications, seed {m['seed']}, {m['wall_seconds']} s, {m['sim_events']:,} simulation events")
+    _print_headline(result.summary)
+
+
+def _print_headline(summary) -> None:
+    """A few headline numbers so the terminal shows the answer, not just a path."""
+    wanted = ["ehcp_total", "spend_total", "hnb_allocation", "cumulative_deficit"]
+    table = summary[summary["metric"].isin(wanted)].pivot_table(index="financial_year", columns="metric", values="mean")
+    if table.empty:
+        return
+    years = [y for y in table.index if y.endswith(("-15", "-19", "-25", "-30", "-35"))]
+    click.echo(f"{'year':>8} {'EHCPs':>8} {'spend £m':>9} {'alloc £m':>9} {'deficit £m':>11}")
+    for year in years:
+        row = table.loc[year]
+        click.echo(f"{year:>8} {row['ehcp_total']:>8.0f} {row['spend_total'] / 1e6:>9.1f} {row['hnb_allocation'] / 1e6:>9.1f} {row['cumulative_deficit'] / 1e6:>11.1f}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""Experiments: seeds, replications, executors and result stores."""

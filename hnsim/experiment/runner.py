@@ -1,0 +1,113 @@
+"""Replications: run one, run many in parallel processes, always in the same order of results.
+
+Each replication is a pure function of (config, root seed, replication number), so the table of
+results is identical whatever the number of workers or the executor.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from hnsim.config import Config, config_dict, validate
+from hnsim.model import annual_metrics, compile_parameters, simulate
+
+ANNUAL_COLUMNS = ["scenario", "replication", "financial_year", "metric", "value"]
+
+
+@dataclass(frozen=True)
+class ReplicationResult:
+    """Metrics of one replication in long form, and the number of simulation events it processed."""
+
+    scenario: str
+    replication: int
+    table: pd.DataFrame
+    sim_events: int
+
+
+def run_replication(config: Config | dict, replication: int, seed: int, scenario: str = "baseline") -> ReplicationResult:
+    """Simulate one replication and reduce it to annual metrics (long table).
+
+    ``config`` may be plain data (as sent to worker processes, since validated generic models do
+    not pickle); it is validated again here.
+    """
+    if not isinstance(config, Config):
+        config = validate(config, f"scenario {scenario}")
+    params = compile_parameters(config)
+    log = simulate(config, replication, seed, params)
+    metrics = annual_metrics(log, params)
+    years = [label for label, _, _ in params.calendar.fy_bounds()]
+    names = list(metrics)
+    values = np.stack([np.asarray(metrics[n], dtype=float) for n in names])  # metric x year
+    table = pd.DataFrame(
+        {
+            "scenario": scenario,
+            "replication": np.int64(replication),
+            "financial_year": np.tile(years, len(names)),
+            "metric": np.repeat(names, len(years)),
+            "value": values.ravel(),
+        }
+    )
+    return ReplicationResult(scenario, replication, table, int(log.sim_events))
+
+
+Task = tuple[str, Config, int]  # scenario, config, replication
+
+
+def run_tasks(
+    tasks: Sequence[Task],
+    seed: int,
+    workers: int = 1,
+    executor: Executor | None = None,
+    on_done: Callable[[ReplicationResult], None] | None = None,
+) -> list[ReplicationResult]:
+    """Run (scenario, config, replication) tasks; results come back sorted by scenario order and replication.
+
+    ``workers`` > 1 uses local processes unless an ``executor`` is given. ``on_done`` is called as
+    each task finishes (for progress bars).
+    """
+    results: list[ReplicationResult] = []
+    if executor is None and workers <= 1:
+        for scenario, config, rep in tasks:
+            result = run_replication(config, rep, seed, scenario)
+            results.append(result)
+            if on_done:
+                on_done(result)
+    else:
+        own = executor is None
+        pool = executor or ProcessPoolExecutor(max_workers=workers)
+        try:
+            plain = {id(config): config_dict(config) for _, config, _ in tasks}
+            futures = [pool.submit(run_replication, plain[id(config)], rep, seed, scenario) for scenario, config, rep in tasks]
+            for future in as_completed(futures):
+                result = future.result()
+                results.append(result)
+                if on_done:
+                    on_done(result)
+        except BaseException:
+            if own:
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        if own:
+            pool.shutdown()
+    order = {scenario: i for i, scenario in enumerate(dict.fromkeys(t[0] for t in tasks))}
+    results.sort(key=lambda r: (order[r.scenario], r.replication))
+    return results
+
+
+def combine(results: Iterable[ReplicationResult]) -> pd.DataFrame:
+    """One long table of annual metrics from many replications."""
+    frames = [r.table for r in results]
+    if not frames:
+        return pd.DataFrame(columns=ANNUAL_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[ANNUAL_COLUMNS]
+
+
+def default_workers() -> int:
+    """Local processes used when none are asked for: all cores."""
+    return max(os.cpu_count() or 1, 1)

@@ -1,0 +1,55 @@
+"""Shared fixtures: the shipped config, and small fast variants of it for logic tests."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from hnsim.config import Config, validate
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "configs" / "gloucestershire.yaml"
+
+
+def baseline_data() -> dict[str, Any]:
+    """The shipped Gloucestershire config as plain data."""
+    return yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
+
+
+def scaled_data(scale: float = 0.1, end_date: str = "2017-03-31") -> dict[str, Any]:
+    """The baseline with every population and capacity scaled down and a shorter horizon."""
+    data = copy.deepcopy(baseline_data())
+    data["simulation"]["end_date"] = end_date
+    init = data["initial_population"]
+    for key in ("sen_support_by_age", "ehcp_by_age_band"):
+        init[key]["value"] = {k: int(round(v * scale)) for k, v in init[key]["value"].items()}
+    for key in ("ap_pupils_without_plan", "ehe_without_plan"):
+        init[key]["value"] = int(round(init[key]["value"] * scale))
+    data["identification"]["new_per_year"]["value"] *= scale
+    data["alternative_provision"]["direct_entries_per_year"]["value"] *= scale
+    data["ehcp"]["move_in_per_year"]["value"] *= scale
+    data["ehcp"]["post16_conversions_by_year"]["value"] = {k: v * scale for k, v in data["ehcp"]["post16_conversions_by_year"]["value"].items()}
+    data["assessment"]["team_capacity"]["value"] = max(1, int(data["assessment"]["team_capacity"]["value"] * scale))
+    data["capacity"]["places"]["value"] = {k: int(v * scale) for k, v in data["capacity"]["places"]["value"].items()}
+    for expansion in data["capacity"]["expansions"]:
+        expansion["places"] = int(expansion["places"] * scale)
+    return data
+
+
+def small_config(scale: float = 0.1, end_date: str = "2017-03-31") -> Config:
+    """A validated small config (about a tenth of Gloucestershire, three years)."""
+    return validate(scaled_data(scale, end_date), "small test config")
+
+
+@pytest.fixture
+def small() -> Config:
+    return small_config()
+
+
+@pytest.fixture(scope="session")
+def baseline_config() -> Config:
+    return validate(baseline_data(), str(BASELINE))

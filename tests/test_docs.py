@@ -1,0 +1,23 @@
+"""Documentation generated from code stays in step with it."""
+
+from __future__ import annotations
+
+import re
+
+from hnsim.config.reference import reference
+from hnsim.model.metrics import CALENDAR_YEAR_FLOWS, FLOWS, STOCKS
+
+from conftest import ROOT
+
+
+def test_config_reference_is_current():
+    assert (ROOT / "docs" / "config.md").read_text(encoding="utf-8") == reference(), "run: python -m hnsim.config.reference > docs/config.md"
+
+
+def test_every_metric_is_documented():
+    text = (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"`([a-z0-9_]+)`", text))
+    names = set(STOCKS) | set(FLOWS) | {f"{n}_calendar_year" for n in CALENDAR_YEAR_FLOWS}
+    names |= {"pct_plans_within_20_weeks", "spend_total", "hnb_allocation", "in_year_balance", "cumulative_deficit"}
+    missing = names - documented
+    assert not missing, missing

@@ -1,0 +1,97 @@
+"""Calendar, hazard clocks and special-place pools: exact, small, deterministic checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hnsim.model.calendar import Calendar, fy_label, fy_start_year
+from hnsim.model.hazard import Clock, trend_clock
+from hnsim.model.places import PlacePool
+
+CAL = Calendar(dt.date(2014, 4, 1), dt.date(2016, 3, 31))
+
+
+def test_financial_years_and_census():
+    assert fy_label(2018) == "2018-19" and fy_label(1999) == "1999-00"
+    assert fy_start_year("2018-19") == 2018
+    assert [b[0] for b in CAL.fy_bounds()] == ["2014-15", "2015-16"]
+    label, day = CAL.census_days()[0]
+    assert label == "2014-15" and CAL.date(day) == dt.date(2015, 1, 17)
+    assert CAL.horizon == 731.0
+    assert CAL.calendar_year_bounds()[0] == ("2014-15", CAL.day(dt.date(2015, 1, 1)), CAL.day(dt.date(2016, 1, 1)))
+
+
+def test_academic_year_cut_off():
+    assert CAL.academic_year_of(CAL.day(dt.date(2014, 8, 31))) == 2013
+    assert CAL.academic_year_of(CAL.day(dt.date(2014, 9, 1))) == 2014
+
+
+def test_flat_clock_is_exponential_time():
+    clock = Clock.flat(2.0)
+    assert clock.time_after(10.0, 4.0) == 12.0
+    assert Clock.flat(0.0).time_after(1.0, 1.0) == math.inf
+
+
+def test_step_clock_inverts_its_integral_exactly():
+    clock = Clock([0.0, 10.0, 20.0], [1.0, 0.0, 3.0])
+    assert clock.time_after(0.0, 5.0) == 5.0
+    assert clock.time_after(5.0, 5.0) == 20.0  # the zero stretch is skipped
+    assert clock.time_after(5.0, 8.0) == pytest.approx(21.0)
+    assert clock.integral_to(21.0) == pytest.approx(13.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    now=st.floats(0, 3000),
+    exposure=st.floats(0, 500),
+    growth=st.floats(-0.3, 0.5),
+)
+def test_trend_clock_time_after_matches_integral(now, exposure, growth):
+    clock = trend_clock(0.0, 4000.0, growth, 100.0, 2500.0)
+    t = clock.time_after(now, exposure)
+    assert t >= now
+    assert clock.integral_to(t) - clock.integral_to(now) == pytest.approx(exposure, rel=1e-9, abs=1e-7)
+
+
+def test_trend_clock_grows_then_stops():
+    clock = trend_clock(0.0, 3000.0, 0.1, 0.0, 365.25 * 2)
+    assert clock.multiplier(1.0) == pytest.approx(1.1 ** (15.2 / 365.25), rel=1e-3)
+    assert clock.multiplier(365.25 * 5) == pytest.approx(1.21)
+
+
+def test_pool_first_come_first_served_and_capacity_growth():
+    env = simpy.Environment()
+    pool = PlacePool(env, "special_primary", [(0.0, 1), (10.0, 2)])
+    log = []
+
+    def child(name, arrive, stay):
+        yield env.timeout(arrive)
+        if not pool.take():
+            yield pool.wait(name)
+        log.append((name, env.now))
+        assert pool.occupied <= pool.capacity()
+        yield env.timeout(stay)
+        pool.release()
+
+    for name, arrive, stay in (("a", 0, 30), ("b", 1, 5), ("c", 2, 5)):
+        env.process(child(name, arrive, stay))
+    env.run()
+    # a takes the only place; a second place opens on day 10 for b; c waits for b to leave
+    assert log == [("a", 0), ("b", 10), ("c", 15)]
+
+
+def test_pool_cancel_returns_granted_place():
+    env = simpy.Environment()
+    pool = PlacePool(env, "p", [(0.0, 1)])
+    assert pool.take()
+    event = pool.wait("x")
+    pool.release()  # grants the place to x
+    assert event.triggered and pool.occupied == 1
+    pool.cancel(event)  # x no longer wants it
+    assert pool.occupied == 0 and pool.free() == 1
