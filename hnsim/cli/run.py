@@ -1,7 +1,4 @@
-"""Command line: a thin shell over :mod:`hnsim.api`.
-
-Exit codes: 0 success, 1 a run failed, 2 bad input (config, data or arguments), 130 interrupted.
-"""
+"""`hnsim check` and `hnsim run`."""
 
 from __future__ import annotations
 
@@ -10,31 +7,7 @@ from pathlib import Path
 
 import click
 
-from hnsim import __version__
-from hnsim.config import ConfigError, load_config
-
-EXIT_BAD_INPUT = 2
-
-
-def fail_input(problems: list[str]) -> None:
-    """Print one line per problem and exit with code 2."""
-    for line in problems:
-        click.echo(f"error: {line}", err=True)
-    sys.exit(EXIT_BAD_INPUT)
-
-
-def load_or_exit(path: str, overlays: tuple[str, ...] = ()) -> object:
-    """Load and validate a config, or print its problems and exit 2."""
-    try:
-        return load_config(path, overlays)
-    except ConfigError as exc:
-        fail_input(exc.problems)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="hnsim")
-def main() -> None:
-    """hnsim: simulate SEND provision and the High Needs Block."""
+from hnsim.cli.common import load_or_exit, main
 
 
 @main.command()
@@ -85,7 +58,3 @@ def _print_headline(summary) -> None:
     for year in years:
         row = table.loc[year]
         click.echo(f"{year:>8} {row['ehcp_total']:>8.0f} {row['spend_total'] / 1e6:>9.1f} {row['hnb_allocation'] / 1e6:>9.1f} {row['cumulative_deficit'] / 1e6:>11.1f}")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -1,0 +1,5 @@
+"""``python -m hnsim.cli``."""
+
+from hnsim.cli import main
+
+main()
