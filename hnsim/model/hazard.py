@@ -23,7 +23,7 @@ INF = math.inf
 class Clock:
     """Piecewise-constant hazard multiplier with an exact inverse of its integral."""
 
-    __slots__ = ("knots", "multipliers", "cumulative", "constant")
+    __slots__ = ("knots", "multipliers", "cumulative", "constant", "_arrays")
 
     def __init__(self, knots: Sequence[float], multipliers: Sequence[float]):
         """``multipliers[i]`` applies from ``knots[i]`` to ``knots[i+1]``; the last one applies for ever.
@@ -41,6 +41,7 @@ class Clock:
             cumulative.append(cumulative[-1] + self.multipliers[i - 1] * (self.knots[i] - self.knots[i - 1]))
         self.cumulative = cumulative
         self.constant = all(m == self.multipliers[0] for m in self.multipliers)
+        self._arrays = (np.array(self.knots), np.array(self.multipliers), np.array(self.cumulative))
 
     @classmethod
     def flat(cls, multiplier: float = 1.0) -> "Clock":
@@ -75,6 +76,25 @@ class Clock:
         if m <= 0:
             return INF
         return max(now, self.knots[i] + (target - cumulative[i]) / m)
+
+    def time_after_many(self, now: np.ndarray, exposure: np.ndarray) -> np.ndarray:
+        """:meth:`time_after` for arrays of ``now`` and ``exposure``: the same arithmetic, element by element."""
+        now = np.asarray(now, dtype=float)
+        exposure = np.asarray(exposure, dtype=float)
+        if self.constant:
+            m = self.multipliers[0]
+            return now + exposure / m if m > 0 else np.full(np.broadcast(now, exposure).shape, INF)
+        knots, multipliers, cumulative = self._arrays
+        # integral_to(now); before knots[0], cumulative[0] == 0 makes this the first-multiplier line
+        j = np.maximum(np.searchsorted(knots, now, side="right") - 1, 0)
+        target = cumulative[j] + multipliers[j] * (now - knots[j]) + exposure
+        # target >= cumulative[j], so the scalar version's max(..., j) and its loop over flat
+        # stretches change nothing: bisect_right already lands past equal cumulative values
+        i = np.maximum(np.searchsorted(cumulative, target, side="right") - 1, 0)
+        m = multipliers[i]
+        positive = m > 0
+        t = np.maximum(now, knots[i] + (target - cumulative[i]) / np.where(positive, m, 1.0))
+        return np.where(positive, t, INF)
 
     def times(self, other: "Clock") -> "Clock":
         """The product of two clocks' multipliers."""

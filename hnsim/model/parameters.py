@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from hnsim.config.schema import NEEDS, PHASES, SETTINGS, SPECIAL_POOLS, Config, Distribution, Trend
 from hnsim.model.calendar import Calendar
@@ -28,6 +31,18 @@ def cumulative(shares: dict[str, float], keys: tuple[str, ...]) -> list[float]:
         total += shares.get(key, 0.0)
         out.append(total)
     return out
+
+
+def choose(cumulative_shares: list[float], u: float) -> int:
+    """Index chosen by inverse CDF (robust to shares summing to slightly under 1)."""
+    i = bisect.bisect_right(cumulative_shares, u * cumulative_shares[-1])
+    return min(i, len(cumulative_shares) - 1)
+
+
+def choose_many(cumulative_shares: list[float], u: np.ndarray) -> np.ndarray:
+    """:func:`choose` for an array of uniforms."""
+    i = np.searchsorted(cumulative_shares, u * cumulative_shares[-1], side="right")
+    return np.minimum(i, len(cumulative_shares) - 1)
 
 
 @dataclass
@@ -80,4 +95,4 @@ def compile_parameters(config: Config) -> Parameters:
     return params
 
 
-__all__ = ["FLAT", "Parameters", "compile_parameters", "cumulative", "need_multipliers", "phase_rates", "SETTINGS", "Distribution"]
+__all__ = ["FLAT", "Parameters", "choose", "choose_many", "compile_parameters", "cumulative", "need_multipliers", "phase_rates", "SETTINGS", "Distribution"]

@@ -1,10 +1,12 @@
-"""The graduated pathway as SimPy processes: one process per child, plus arrival processes.
+"""The graduated pathway: SimPy processes for children with a plan or in assessment.
 
-A child's journey is a loop over stage generators: no plan (early intervention, SEN support, AP,
-EHE), EHC needs assessment, placement, life with a plan. In each stage the child faces competing
-hazards (drawn from its own random numbers) and deterministic dates (phase transfer on 1 September
-of reception, year 7, year 12 and at 19; the 25th birthday). Nothing ticks: a child's process wakes
-only when something changes for it. The model writes spells and flow events to an
+A child's journey is a loop over stages: no plan (early intervention, SEN support, AP, EHE), EHC
+needs assessment, placement, life with a plan. In each stage the child faces competing hazards
+(drawn from its own random numbers) and deterministic dates (phase transfer on 1 September of
+reception, year 7, year 12 and at 19; the 25th birthday). Nothing ticks: a child's process wakes
+only when something changes for it. The no-plan stage uses no shared resource, so it is
+fast-forwarded in numpy for whole batches (:mod:`hnsim.model.no_plan`); a child gets a SimPy
+process only once it requests an assessment. The model writes spells and flow events to an
 :class:`~hnsim.model.records.EventLog`; stocks, flows and money are derived from the log afterwards.
 """
 
@@ -18,36 +20,20 @@ import simpy
 
 from hnsim.config.schema import NEEDS, PHASES, SETTINGS, SPECIAL_POOLS, Config
 from hnsim.model import records as R
+from hnsim.model.arrivals import Arrivals
 from hnsim.model.calendar import DAYS_PER_YEAR
 from hnsim.model.distributions import sampler
+from hnsim.model.no_plan import Entrants, NoPlanStage, Requests
 from hnsim.model.parameters import FLAT, Parameters, compile_parameters, cumulative, need_multipliers, phase_rates
 from hnsim.model.places import PlacePool
-from hnsim.model.streams import (
-    ORIGIN_AP_DIRECT,
-    ORIGIN_IDENTIFIED,
-    ORIGIN_INITIAL,
-    ORIGIN_MOVED_IN,
-    ORIGIN_POST16_CONVERSION,
-    child_key,
-    replication_key,
-    stream,
-)
+from hnsim.model.plans import POST16_OPTIONS, WithPlan
+from hnsim.model.streams import child_key, replication_key
 
-NO_PLAN_STATES = (R.EARLY_INTERVENTION, R.SEN_SUPPORT, R.SEN_SUPPORT_ENHANCED, R.AP_NO_PLAN, R.EHE_NO_PLAN)
-SPECIAL_STATES = (R.EHCP_SPECIAL, R.EHCP_SEMH_SPECIAL)
-SCHOOL_GROUP = {R.EHCP_SPECIAL: "special", R.EHCP_SEMH_SPECIAL: "special", R.EHCP_INDEPENDENT: "independent"}
-POST16_OPTIONS = ("stay", "post16_fe", "post16_specialist", "cease")
-AGE_BAND_RANGES = {"under5": (2, 5), "5-10": (5, 11), "11-15": (11, 16), "16-19": (16, 20), "20-25": (20, 25)}
-SEMH = NEEDS.index("SEMH")
+#: Years of schooling (0 = reception) at which the phase changes: primary, secondary, post16, post19.
+PHASE_START_YEARS = np.array([0, 7, 12, 15])
 
 
-def _choose(cumulative_shares: list[float], u: float) -> int:
-    """Index chosen by inverse CDF (robust to shares summing to slightly under 1)."""
-    i = bisect.bisect_right(cumulative_shares, u * cumulative_shares[-1])
-    return min(i, len(cumulative_shares) - 1)
-
-
-class PathwayModel:
+class PathwayModel(Arrivals, WithPlan):
     """One replication of the pathway for one config."""
 
     def __init__(self, config: Config, replication: int = 0, seed: int | None = None, params: Parameters | None = None):
@@ -66,7 +52,9 @@ class PathwayModel:
         first_year = config.simulation.start_date.year - 40
         self._sept1_first_year = first_year
         self._sept1 = [self.cal.sept1(y) for y in range(first_year, config.simulation.end_date.year + 40)]
+        self._sept1_array = np.array(self._sept1)
         self._prepare()
+        self.no_plan = NoPlanStage(self)
 
     # ---------------------------------------------------------------- parameters in the hot path
     def _prepare(self) -> None:
@@ -151,6 +139,18 @@ class PathwayModel:
                 return min(day, child.birth_day + 25 * DAYS_PER_YEAR)
         return child.birth_day + 25 * DAYS_PER_YEAR
 
+    def academic_years(self, days: np.ndarray) -> np.ndarray:
+        """:meth:`academic_year` for an array of days."""
+        return self._sept1_first_year + np.searchsorted(self._sept1_array, days, side="right") - 1
+
+    def sept1_days(self, years: np.ndarray) -> np.ndarray:
+        """:meth:`sept1` for an array of years."""
+        return self._sept1_array[years - self._sept1_first_year]
+
+    def phases_of(self, cohorts: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """:meth:`phase_of` for arrays of cohorts and days."""
+        return np.searchsorted(PHASE_START_YEARS, self.academic_years(days) - cohorts, side="right")
+
     # ---------------------------------------------------------------- bookkeeping
     def new_child(self, origin: int, index: int, birth_day: float, need: int) -> R.Child:
         cohort = self.academic_year(birth_day) + 5
@@ -188,9 +188,22 @@ class PathwayModel:
             self.pools[child.pool].release()
             child.pool = None
 
+    def new_ids(self, cohorts: np.ndarray, needs: np.ndarray, births: np.ndarray) -> np.ndarray:
+        """Ids for a batch of children (who get a :class:`~hnsim.model.records.Child` only if they need a process)."""
+        ids = np.arange(self._next_id, self._next_id + len(cohorts))
+        self._next_id += len(cohorts)
+        self.log.child_cohort.extend(cohorts.tolist())
+        self.log.child_need.extend(needs.tolist())
+        self.log.child_birth_day.extend(births.tolist())
+        return ids
+
     # ---------------------------------------------------------------- competing hazards
     def draw(self, child: R.Child, options: list, deadline: float) -> tuple[float, str | None]:
-        """Earliest of competing events ``(tag, rate_per_day, clock)``, or ``(deadline, None)``."""
+        """Earliest of competing events ``(tag, rate_per_day, clock)``, or ``(deadline, None)``.
+
+        :meth:`hnsim.model.no_plan.NoPlanStage.draw` makes the same draw for whole batches; keep the
+        two in step (``tests/test_no_plan.py`` compares them).
+        """
         now = self.env.now
         best_t, best_tag = deadline, None
         flat_total = 0.0
@@ -220,70 +233,47 @@ class PathwayModel:
 
     # ---------------------------------------------------------------- the journey
     def journey(self, child: R.Child, action: str = "continue") -> Generator:
-        """A child's whole path through the system, until it leaves."""
+        """A child's path through the system from a request or a plan, until it leaves."""
         while action != "exit":
-            if action == "assess":
+            if action == "request":
+                yield self.env.timeout(child.request_day - self.env.now)
+                action = "assess"
+            elif action == "assess":
                 action = yield from self.assess(child)
             elif action == "place":
                 action = self.place_new_plan(child)
             elif child.state < 10:
-                action = yield from self.without_plan(child)
+                action = self.without_plan(child)
             elif child.state == R.EHCP_MAINSTREAM_WAITING:
                 action = yield from self.waiting(child)
             else:
                 action = yield from self.with_plan(child)
 
-    def without_plan(self, child: R.Child) -> Generator:
-        """Early intervention, SEN support, AP or EHE without a plan."""
-        env, state, ph, need = self.env, child.state, child.phase, child.need
-        now = env.now
-        deadline = self.next_transfer(child, now)
-        if state == R.AP_NO_PLAN:
-            options = [
-                ("reintegrate", self.r_reintegrate[ph], FLAT),
-                ("request", self.r_request[ph] * self.m_request[need], self.clock_request[ph]),
-                ("move_away", self.r_move_away[ph], FLAT),
-            ]
-        elif state == R.EHE_NO_PLAN:
-            options = [("return", self.r_ehe_return[ph], FLAT), ("move_away", self.r_move_away[ph], FLAT)]
-        else:
-            request = self.r_request[ph] * self.m_request[need]
-            if state == R.SEN_SUPPORT_ENHANCED:
-                request *= self.m_enhanced
-            options = [
-                ("request", request, self.clock_request[ph]),
-                ("step_down", self.r_step_down[ph], FLAT),
-                ("move_away", self.r_move_away[ph], FLAT),
-                ("exclusion", self.r_exclusion[ph] * self.m_exclusion[need], self.clock_exclusion[ph]),
-                ("ehe", self.r_ehe[ph], self.clock_ehe[ph]),
-            ]
-            if state == R.SEN_SUPPORT:
-                options.append(("enhance", self.r_enhance[ph], FLAT))
-        when, tag = self.draw(child, options, deadline)
-        yield env.timeout(when - now)
-        if tag is None:
-            phase = self.phase_of(child, env.now)
-            if phase >= R.PHASE_POST16:
-                self.leave(child, R.EV_NO_PLAN_EXIT)
-                return "exit"
-            self.set_state(child, R.SEN_SUPPORT if state == R.EARLY_INTERVENTION else state, phase)
-            return "continue"
-        if tag == "request":
-            return "assess"
-        if tag in ("step_down", "move_away"):
-            self.leave(child, R.EV_NO_PLAN_EXIT)
+    def enter_without_plan(self, entrants: Entrants) -> None:
+        """Fast-forward a batch through the no-plan stage; start a process for each request."""
+        requests = self.no_plan.fast_forward(entrants)
+        who = entrants.subset(requests.index)
+        for j, record in enumerate(zip(who.ids.tolist(), who.keys.tolist(), who.cohorts.tolist(), who.births.tolist(), who.needs.tolist())):
+            child = R.Child(*record)
+            self._hand_over(child, requests, j)
+            self.alive[child.id] = child
+            self.env.process(self.journey(child, "request"))
+
+    def without_plan(self, child: R.Child) -> str:
+        """Back without a plan after an assessment: fast-forward to the next request, if any."""
+        requests = self.no_plan.fast_forward(Entrants.of_child(child, self.env.now))
+        if not len(requests.index):
+            del self.alive[child.id]  # left, or still without a plan at the horizon: spells all logged
             return "exit"
-        if tag == "exclusion":
-            self.log.event(env.now, R.EV_PERMANENT_EXCLUSION, child.id)
-            self.set_state(child, R.AP_NO_PLAN)
-        elif tag == "ehe":
-            self.log.event(env.now, R.EV_EHE_DEREGISTRATION, child.id)
-            self.set_state(child, R.EHE_NO_PLAN)
-        elif tag == "enhance":
-            self.set_state(child, R.SEN_SUPPORT_ENHANCED)
-        else:  # reintegrate, return
-            self.set_state(child, R.SEN_SUPPORT)
-        return "continue"
+        self._hand_over(child, requests, 0)
+        return "request"
+
+    @staticmethod
+    def _hand_over(child: R.Child, requests: Requests, j: int) -> None:
+        """Where a child stands at request ``j``: its open no-plan spell, the day, the draws used so far."""
+        child.state, child.phase = int(requests.states[j]), int(requests.phases[j])
+        child.spell_start, child.request_day = float(requests.starts[j]), float(requests.days[j])
+        child.draws.n = int(requests.counters[j])
 
     def assess(self, child: R.Child) -> Generator:
         """Request, decision, possible refusal and appeal, assessment by a finite team, plan or not."""
@@ -324,359 +314,19 @@ class PathwayModel:
             self.set_state(child, state, phase)
         return "continue"
 
-    # ---------------------------------------------------------------- placement
-    def place_new_plan(self, child: R.Child) -> str:
-        """Name a setting in a new plan."""
-        phase = self.phase_of(child, self.env.now)
-        shares = self.first_setting.get((phase, child.need))
-        setting = SETTINGS[_choose(shares, child.draws.uniform())] if shares else "mainstream"
-        self.enter_setting(child, setting, phase, from_mainstream=False)
-        return "continue"
-
-    def enter_setting(self, child: R.Child, setting: str, phase: int, from_mainstream: bool) -> None:
-        if setting == "special":
-            self.seek_special(child, phase, from_mainstream, may_wait=True)
-        elif setting == "independent":
-            self.log.event(self.env.now, R.EV_INDEPENDENT_PLACEMENT, child.id)
-            if from_mainstream:
-                self.log.event(self.env.now, R.EV_MAINSTREAM_TO_SPECIAL, child.id)
-            self.set_state(child, R.EHCP_INDEPENDENT, phase)
-        else:
-            self.set_state(child, R.SETTING_STATE[setting], phase)
-
-    def pools_for(self, child: R.Child, phase: int) -> tuple[str, ...]:
-        if phase <= R.PHASE_PRIMARY:
-            return ("special_primary",)
-        if phase == R.PHASE_SECONDARY:
-            return ("semh_secondary", "special_secondary") if child.need == SEMH else ("special_secondary",)
-        return ("special_post16",)
-
-    def seek_special(self, child: R.Child, phase: int, from_mainstream: bool, may_wait: bool, fallback: int = R.EHCP_INDEPENDENT) -> bool:
-        """Take a special place if free; otherwise ``fallback`` (independent) or a wait in mainstream.
-
-        A child already holding a place of the right kind keeps it. True if placed in special.
-        """
-        now = self.env.now
-        names = self.pools_for(child, phase)
-        if child.pool in names:
-            self.set_state(child, child.state, phase)
-            return True
-        for name in names:
-            if self.pools[name].take():
-                self.release_place(child)
-                child.pool = name
-                if from_mainstream:
-                    self.log.event(now, R.EV_MAINSTREAM_TO_SPECIAL, child.id)
-                self.set_state(child, R.EHCP_SEMH_SPECIAL if name == "semh_secondary" else R.EHCP_SPECIAL, phase)
-                return True
-        self.release_place(child)
-        if not may_wait or child.draws.uniform() < self.independent_when_full:
-            if fallback == R.EHCP_INDEPENDENT:
-                self.log.event(now, R.EV_INDEPENDENT_PLACEMENT, child.id)
-                if from_mainstream:
-                    self.log.event(now, R.EV_MAINSTREAM_TO_SPECIAL, child.id)
-            self.set_state(child, fallback, phase)
-            return False
-        child.wait_start = now
-        self.set_state(child, R.EHCP_MAINSTREAM_WAITING, phase)
-        return False
-
-    def waiting(self, child: R.Child) -> Generator:
-        """In mainstream with a top-up, queued for a special place."""
-        env, ph = self.env, child.phase
-        now = env.now
-        pool = self.pools[self.pools_for(child, ph)[-1]]
-        grant = pool.wait(child)
-        deadline = self.next_transfer(child, now)
-        max_wait_end = child.wait_start + self.max_wait_days if self.max_wait_days is not None else float("inf")
-        options = [("cease", self.e_cease[ph], FLAT), ("move_away", self.e_move_away[ph], FLAT)]
-        when, tag = self.draw(child, options, min(deadline, max_wait_end))
-        yield grant | env.timeout(when - now)
-        waited = env.now - child.wait_start
-        if grant.triggered:
-            child.pool = pool.name
-            self.log.event(env.now, R.EV_SPECIAL_PLACE_WAIT_END, child.id, waited)
-            self.log.event(env.now, R.EV_MAINSTREAM_TO_SPECIAL, child.id)
-            self.set_state(child, R.EHCP_SEMH_SPECIAL if pool.name == "semh_secondary" else R.EHCP_SPECIAL)
-            return "continue"
-        pool.cancel(grant)
-        if tag is not None:
-            self.log.event(env.now, R.EV_SPECIAL_PLACE_WAIT_END, child.id, waited)
-            self.leave(child, R.EV_CEASED_NEEDS_MET if tag == "cease" else R.EV_CEASED_MOVED_AWAY)
-            return "exit"
-        if env.now >= max_wait_end and env.now < deadline:
-            self.log.event(env.now, R.EV_SPECIAL_PLACE_WAIT_END, child.id, waited)
-            self.log.event(env.now, R.EV_INDEPENDENT_PLACEMENT, child.id)
-            self.log.event(env.now, R.EV_MAINSTREAM_TO_SPECIAL, child.id)
-            self.set_state(child, R.EHCP_INDEPENDENT)
-            return "continue"
-        return self.transfer(child)
-
-    def with_plan(self, child: R.Child) -> Generator:
-        """Life with a plan in one setting until a move, a cessation or a phase transfer."""
-        env, state, ph, need = self.env, child.state, child.phase, child.need
-        now = env.now
-        deadline = self.next_transfer(child, now)
-        options = [("cease", self.e_cease[ph], FLAT), ("move_away", self.e_move_away[ph], FLAT), ("leave", self.e_leave[ph], FLAT)]
-        if state in (R.EHCP_MAINSTREAM, R.EHCP_RESOURCED):
-            options += [
-                ("to_special", self.e_to_special[ph] * self.m_to_special[need], FLAT),
-                ("exclusion", self.e_exclusion[ph] * self.m_e_exclusion[need], FLAT),
-                ("ehe", self.e_ehe[ph], FLAT),
-            ]
-        elif state in SPECIAL_STATES:
-            options.append(("to_mainstream", self.e_to_mainstream[ph], FLAT))
-        elif state == R.EHCP_INDEPENDENT:
-            options.append(("independent_to_special", self.e_independent_to_special[ph], FLAT))
-        elif state == R.EHCP_AP:
-            options += [("ap_return", self.e_ap_return[ph], FLAT), ("ehe", self.e_ehe[ph], FLAT)]
-        when, tag = self.draw(child, options, deadline)
-        yield env.timeout(when - now)
-        now = env.now
-        if tag is None:
-            return self.transfer(child)
-        if tag in ("cease", "move_away", "leave"):
-            code = {"cease": R.EV_CEASED_NEEDS_MET, "move_away": R.EV_CEASED_MOVED_AWAY, "leave": R.EV_CEASED_LEFT_EDUCATION}[tag]
-            self.leave(child, code)
-            return "exit"
-        if tag == "to_special":
-            self.seek_special(child, ph, from_mainstream=True, may_wait=True)
-        elif tag == "exclusion":
-            self.log.event(now, R.EV_PERMANENT_EXCLUSION, child.id)
-            self.set_state(child, R.EHCP_AP)
-        elif tag == "ehe":
-            self.log.event(now, R.EV_EHE_DEREGISTRATION, child.id)
-            self.set_state(child, R.EHCP_EHE)
-        elif tag == "to_mainstream":
-            self.release_place(child)
-            self.log.event(now, R.EV_SPECIAL_TO_MAINSTREAM, child.id)
-            self.set_state(child, R.EHCP_MAINSTREAM)
-        elif tag == "independent_to_special":
-            for name in self.pools_for(child, ph):
-                if self.pools[name].take():
-                    child.pool = name
-                    self.set_state(child, R.EHCP_SEMH_SPECIAL if name == "semh_secondary" else R.EHCP_SPECIAL)
-                    break
-        elif tag == "ap_return":
-            self.set_state(child, R.EHCP_MAINSTREAM)
-        return "continue"
-
-    def transfer(self, child: R.Child) -> str:
-        """Phase transfer on 1 September (or the 25th birthday): the placement is reconsidered."""
-        now, draws, state = self.env.now, child.draws, child.state
-        if now >= child.birth_day + 25 * DAYS_PER_YEAR - 1e-9:
-            self.leave(child, R.EV_CEASED_AGE_25)
-            return "exit"
-        phase = self.phase_of(child, now)
-        mainstream_like = state in (R.EHCP_MAINSTREAM, R.EHCP_RESOURCED, R.EHCP_MAINSTREAM_WAITING)
-        if phase in (R.PHASE_PRIMARY, R.PHASE_SECONDARY):
-            if state == R.EHCP_EARLY_YEARS:
-                shares = self.first_setting.get((phase, child.need))
-                setting = SETTINGS[_choose(shares, draws.uniform())] if shares else "mainstream"
-                self.enter_setting(child, setting, phase, from_mainstream=False)
-            elif state in SPECIAL_STATES or state == R.EHCP_MAINSTREAM_WAITING:
-                waiting = state == R.EHCP_MAINSTREAM_WAITING
-                self.seek_special(child, phase, from_mainstream=waiting, may_wait=waiting)
-            elif mainstream_like and draws.uniform() < self.transfer_to_special.get(PHASES[phase], 0.0):
-                self.seek_special(child, phase, from_mainstream=True, may_wait=True)
-            else:
-                self.set_state(child, state, phase)
-            return "continue"
-        if phase == R.PHASE_POST16:
-            group = SCHOOL_GROUP.get(state, "school")
-            shares = self.post16_destinations.get(group)
-            choice = POST16_OPTIONS[_choose(shares, draws.uniform())] if shares else "stay"
-            if choice == "cease":
-                self.leave(child, R.EV_CEASED_LEFT_EDUCATION)
-                return "exit"
-            if choice == "stay":
-                if state in SPECIAL_STATES:
-                    self.seek_special(child, phase, from_mainstream=False, may_wait=False, fallback=R.EHCP_POST16_SPECIALIST)
-                elif state in (R.EHCP_AP, R.EHCP_EHE, R.EHCP_EARLY_YEARS):
-                    self.set_state(child, R.EHCP_POST16_FE if state == R.EHCP_AP else R.EHCP_OTHER, phase)
-                elif state == R.EHCP_MAINSTREAM_WAITING:
-                    self.set_state(child, R.EHCP_MAINSTREAM, phase)
-                else:
-                    self.set_state(child, state, phase)
-            else:
-                self.release_place(child)
-                self.set_state(child, R.SETTING_STATE[choice], phase)
-            return "continue"
-        # age 19: adult phase
-        if draws.uniform() >= self.post19_continue:
-            self.leave(child, R.EV_CEASED_LEFT_EDUCATION)
-            return "exit"
-        self.release_place(child)
-        specialist = state in SPECIAL_STATES or state in (R.EHCP_INDEPENDENT, R.EHCP_POST16_SPECIALIST)
-        self.set_state(child, R.EHCP_POST16_SPECIALIST if specialist else R.EHCP_POST16_FE, phase)
-        return "continue"
-
-    # ---------------------------------------------------------------- arrivals
-    def _random_need(self, phase: int, u: float) -> int:
-        shares = self.need_shares.get(phase) or self.need_shares.get(R.PHASE_PRIMARY)
-        return _choose(shares, u)
-
-    def seed_initial_population(self) -> None:
-        """Children known at the start date: SEN support by age, plans by age band and setting."""
-        c, env = self.config.initial_population, self.env
-        rng = stream(self.seed, self.replication, "initial_population")
-        index = 0
-        enhanced_share = c.enhanced_share.value
-        for age, count in sorted(c.sen_support_by_age.value.items()):
-            for _ in range(count):
-                birth = -(age + rng.random()) * DAYS_PER_YEAR
-                child = self._initial_child(index, birth, rng)
-                index += 1
-                phase = self.phase_of(child, 0.0)
-                if phase == R.PHASE_EARLY_YEARS:
-                    state = R.EARLY_INTERVENTION
-                elif phase >= R.PHASE_POST16:
-                    del self.alive[child.id]
-                    continue
-                else:
-                    state = R.SEN_SUPPORT_ENHANCED if rng.random() < enhanced_share else R.SEN_SUPPORT
-                self.set_state(child, state, phase)
-                env.process(self.journey(child))
-        for state, count, ages in ((R.AP_NO_PLAN, c.ap_pupils_without_plan.value, (11, 16)), (R.EHE_NO_PLAN, c.ehe_without_plan.value, (5, 16))):
-            for _ in range(count):
-                birth = -rng.uniform(*ages) * DAYS_PER_YEAR
-                child = self._initial_child(index, birth, rng)
-                index += 1
-                self.set_state(child, state)
-                env.process(self.journey(child))
-        for band, count in c.ehcp_by_age_band.value.items():
-            low, high = AGE_BAND_RANGES[band]
-            for _ in range(count):
-                birth = -rng.uniform(low, high) * DAYS_PER_YEAR
-                child = self._initial_child(index, birth, rng)
-                index += 1
-                phase = self.phase_of(child, 0.0)
-                shares = self.initial_settings.get(phase)
-                setting = SETTINGS[_choose(shares, rng.random())] if shares else "mainstream"
-                if setting == "special":
-                    self.seek_special(child, phase, from_mainstream=False, may_wait=False)
-                else:
-                    self.set_state(child, R.SETTING_STATE[setting], phase)
-                env.process(self.journey(child))
-        self.log.event(0.0, R.EV_INITIAL, -1, float(len(self.alive)))
-
-    def _initial_child(self, index: int, birth: float, rng: np.random.Generator) -> R.Child:
-        child = self.new_child(ORIGIN_INITIAL, index, birth, 0)
-        self.set_need(child, self._random_need(self.phase_of(child, 0.0), rng.random()))
-        return child
-
-    def identification(self) -> Generator:
-        """Children newly identified with an additional need: a Poisson process with a trend."""
-        ident, env = self.config.identification, self.env
-        rng = stream(self.seed, self.replication, "identification")
-        rate = ident.new_per_year.value / DAYS_PER_YEAR
-        if rate <= 0:
-            return
-        clock = self.p.clock("identification", 0)
-        ages = sorted(ident.age_weights.value)
-        cum = cumulative({str(a): w for a, w in ident.age_weights.value.items()}, tuple(str(a) for a in ages))
-        index = 0
-        while True:
-            when = clock.time_after(env.now, rng.exponential() / rate)
-            if when >= self.cal.horizon:
-                return
-            yield env.timeout(when - env.now)
-            age = ages[_choose(cum, rng.random())] + rng.random()
-            child = self.new_child(ORIGIN_IDENTIFIED, index, env.now - age * DAYS_PER_YEAR, 0)
-            index += 1
-            phase = self.phase_of(child, env.now)
-            self.set_need(child, self._random_need(phase, child.draws.uniform()))
-            if phase >= R.PHASE_POST16:
-                del self.alive[child.id]
-                continue
-            self.log.event(env.now, R.EV_IDENTIFIED, child.id)
-            self.set_state(child, R.EARLY_INTERVENTION if phase == R.PHASE_EARLY_YEARS else R.SEN_SUPPORT, phase)
-            env.process(self.journey(child))
-
-    def ap_direct_entries(self) -> Generator:
-        """Secondary pupils not yet known to the SEN system placed in AP (excluded or medical)."""
-        ap, env = self.config.alternative_provision, self.env
-        rng = stream(self.seed, self.replication, "ap_direct_entry")
-        rate = ap.direct_entries_per_year.value / DAYS_PER_YEAR
-        if rate <= 0:
-            return
-        share = ap.direct_entry_exclusion_share.value
-        index = 0
-        while True:
-            gap = rng.exponential() / rate
-            if env.now + gap >= self.cal.horizon:
-                return
-            yield env.timeout(gap)
-            child = self.new_child(ORIGIN_AP_DIRECT, index, env.now - rng.uniform(11, 16) * DAYS_PER_YEAR, 0)
-            index += 1
-            phase = self.phase_of(child, env.now)
-            if phase != R.PHASE_SECONDARY:
-                del self.alive[child.id]
-                continue
-            self.set_need(child, self._random_need(phase, child.draws.uniform()))
-            self.log.event(env.now, R.EV_IDENTIFIED, child.id)
-            if rng.random() < share:
-                self.log.event(env.now, R.EV_PERMANENT_EXCLUSION, child.id)
-            self.set_state(child, R.AP_NO_PLAN, phase)
-            env.process(self.journey(child))
-
-    def moves_in(self) -> Generator:
-        """Families with plans moving into the area."""
-        e, env = self.config.ehcp, self.env
-        rng = stream(self.seed, self.replication, "move_in")
-        rate = e.move_in_per_year.value / DAYS_PER_YEAR
-        ages = sorted(e.move_in_age_weights.value)
-        if rate <= 0 or not ages:
-            return
-        cum = cumulative({str(a): w for a, w in e.move_in_age_weights.value.items()}, tuple(str(a) for a in ages))
-        index = 0
-        while True:
-            gap = rng.exponential() / rate
-            if env.now + gap >= self.cal.horizon:
-                return
-            yield env.timeout(gap)
-            age = ages[_choose(cum, rng.random())] + rng.random()
-            child = self.new_child(ORIGIN_MOVED_IN, index, env.now - age * DAYS_PER_YEAR, 0)
-            index += 1
-            phase = self.phase_of(child, env.now)
-            self.set_need(child, self._random_need(phase, child.draws.uniform()))
-            self.log.event(env.now, R.EV_MOVED_IN, child.id)
-            self.place_new_plan(child)
-            env.process(self.journey(child))
-
-    def post16_conversions(self) -> Generator:
-        """Young people in further education given plans after the 2014 reforms, by financial year."""
-        e, env = self.config.ehcp, self.env
-        rng = stream(self.seed, self.replication, "post16_conversion")
-        index = 0
-        for label, first, last in self.cal.fy_bounds():
-            expected = e.post16_conversions_by_year.value.get(label, 0.0)
-            if expected <= 0:
-                continue
-            days = np.sort(rng.uniform(first, last, size=rng.poisson(expected)))
-            for day in days:
-                yield env.timeout(day - env.now)
-                child = self.new_child(ORIGIN_POST16_CONVERSION, index, env.now - rng.uniform(16, 20) * DAYS_PER_YEAR, 0)
-                index += 1
-                phase = self.phase_of(child, env.now)
-                self.set_need(child, self._random_need(R.PHASE_SECONDARY, child.draws.uniform()))
-                self.log.event(env.now, R.EV_POST16_CONVERSION, child.id)
-                self.set_state(child, R.EHCP_POST16_FE, phase)
-                env.process(self.journey(child))
-
     # ---------------------------------------------------------------- run
     def run(self) -> R.EventLog:
         """Simulate from the start date to the horizon; return the log with every spell closed."""
-        self.seed_initial_population()
-        self.env.process(self.identification())
+        without_plan = [self.seed_initial_population(), self.identified(), self.ap_direct_entries()]
+        self.enter_without_plan(Entrants.concat(without_plan))
         self.env.process(self.moves_in())
         self.env.process(self.post16_conversions())
-        self.env.process(self.ap_direct_entries())
         horizon = self.cal.horizon
         self.env.run(until=horizon)
         for child in self.alive.values():
             self.log.spell(child.id, child.state, child.phase, child.spell_start, horizon)
-        self.log.sim_events = next(self.env._eid)  # events scheduled (SimPy numbers every event it schedules)
+        self.log.sort_events()
+        self.log.sim_events = next(self.env._eid)  # events scheduled
         return self.log
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from hnsim.model.streams import ChildDraws
 
 # Where a child is: one code per spell. Codes < 10 hold no plan; 10 and above hold an EHCP.
@@ -162,3 +164,30 @@ class EventLog:
         self.spell_phase.append(phase)
         self.spell_start.append(start)
         self.spell_end.append(end)
+
+    def events(self, days: np.ndarray, codes: int | np.ndarray, children: np.ndarray) -> None:
+        """Record a batch of flow events (value 0); ``codes`` may be one code for all."""
+        self.event_day.extend(days.tolist())
+        self.event_code.extend(np.broadcast_to(codes, len(days)).tolist())
+        self.event_value.extend([0.0] * len(days))
+        self.event_child.extend(children.tolist())
+
+    def spells(self, children: np.ndarray, states: np.ndarray, phases: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
+        """Record a batch of closed spells."""
+        self.spell_child.extend(children.tolist())
+        self.spell_state.extend(states.tolist())
+        self.spell_phase.extend(phases.tolist())
+        self.spell_start.extend(starts.tolist())
+        self.spell_end.extend(ends.tolist())
+
+    def sort_events(self) -> None:
+        """Put the events in order of day (stable), as a run that logs only at the current time would.
+
+        The no-plan stage logs whole batches ahead of the clock; each child's own spells and events
+        are still logged in time order.
+        """
+        day = np.asarray(self.event_day)
+        order = np.argsort(day, kind="stable")
+        self.event_day = day[order].tolist()
+        for name in ("event_code", "event_value", "event_child"):
+            setattr(self, name, np.asarray(getattr(self, name))[order].tolist())

@@ -34,6 +34,9 @@ ORIGIN_AP_DIRECT = 5
 _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
 _TO_UNIT = 2.0**-53
+# splitmix64's constants as numpy scalars, for uint64 array arithmetic
+_U11, _U27, _U30, _U31 = (np.uint64(k) for k in (11, 27, 30, 31))
+_U_GOLDEN, _U_MIX1, _U_MIX2 = np.uint64(_GOLDEN), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 
 
 def splitmix64(x: int) -> int:
@@ -42,6 +45,13 @@ def splitmix64(x: int) -> int:
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
     return z ^ (z >> 31)
+
+
+def _mix_many(z: np.ndarray) -> np.ndarray:
+    """The splitmix64 mixing steps on uint64 arrays (arithmetic wraps modulo 2**64, as ``& _MASK``)."""
+    z = (z ^ (z >> _U30)) * _U_MIX1
+    z = (z ^ (z >> _U27)) * _U_MIX2
+    return z ^ (z >> _U31)
 
 
 def stream(root_seed: int, replication: int, name: str) -> np.random.Generator:
@@ -58,6 +68,21 @@ def replication_key(root_seed: int, replication: int) -> int:
 def child_key(rep_key: int, origin: int, index: int) -> int:
     """Private key of the ``index``-th child from ``origin``."""
     return splitmix64(rep_key ^ splitmix64((origin << 48) ^ index))
+
+
+def child_keys(rep_key: int, origin: int, indices: np.ndarray) -> np.ndarray:
+    """:func:`child_key` for many indices at once (uint64, bit for bit)."""
+    inner = _mix_many((np.uint64(origin << 48) ^ np.asarray(indices, dtype=np.uint64)) + _U_GOLDEN)
+    return _mix_many((np.uint64(rep_key) ^ inner) + _U_GOLDEN)
+
+
+def uniforms(keys: np.ndarray, counters: np.ndarray) -> np.ndarray:
+    """Draw number ``counters`` (1-based) of the children with ``keys``, bit for bit as :meth:`ChildDraws.uniform`.
+
+    The arguments broadcast against each other.
+    """
+    z = np.asarray(keys, dtype=np.uint64) + np.asarray(counters, dtype=np.uint64) * _U_GOLDEN
+    return (_mix_many(z) >> _U11).astype(np.float64) * _TO_UNIT
 
 
 class ChildDraws:
