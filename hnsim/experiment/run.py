@@ -18,6 +18,7 @@ import hnsim
 from hnsim.analysis.summary import summarise
 from hnsim.config import Config, config_dict, config_sha256
 from hnsim.experiment import store
+from hnsim.experiment.adaptive import Precision, replicate_until
 from hnsim.experiment.runner import combine, run_tasks
 
 PACKAGES = ("simpy", "numpy", "scipy", "pandas", "pydantic", "pyarrow", "matplotlib")
@@ -58,11 +59,14 @@ def run(
     scenario: str = "baseline",
     progress: bool = False,
     config_path: str | None = None,
+    precision: Precision | None = None,
 ) -> RunResult:
     """Run replications of a config; if ``out_dir`` is given, write the run directory.
 
     The directory gets ``manifest.json`` (status ``running`` at once, ``complete`` at the end, or
     ``interrupted``/``failed``), ``annual.parquet`` and ``summary.csv``, each written atomically.
+    With ``precision``, ``replications`` is the first batch and more are added until the interval
+    is narrow enough (see :mod:`hnsim.experiment.adaptive`).
     """
     replications = replications or config.simulation.replications
     seed = config.simulation.seed if seed is None else seed
@@ -90,10 +94,14 @@ def run(
             (out / stale).unlink(missing_ok=True)
         store.write_json(manifest, out / "manifest.json")
     started = time.perf_counter()
-    bar = tqdm(total=replications, desc=f"{scenario}: replications", unit="rep", disable=not progress, leave=False)
+    bar = tqdm(total=precision.max_replications if precision else replications, desc=f"{scenario}: replications", unit="rep", disable=not progress, leave=False)
     try:
         tasks = [(scenario, config, rep) for rep in range(replications)]
-        results = run_tasks(tasks, seed, workers, on_done=lambda _: bar.update(1))
+        if precision is None:
+            results = run_tasks(tasks, seed, workers, on_done=lambda _: bar.update(1))
+        else:
+            results, manifest["precision"] = replicate_until(config, scenario, precision, replications, seed, workers, on_done=lambda _: bar.update(1))
+            manifest["replications"] = len(results)
     except BaseException as exc:
         manifest["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         manifest["error"] = repr(exc)

@@ -1,0 +1,83 @@
+"""Where replications run: local processes (default), a Dask cluster at a scheduler address, or a
+local Dask cluster. Every choice is a ``concurrent.futures.Executor``, so the code that submits
+work and collects results is the same whichever is used, and so are the results.
+
+Dask is the optional ``hnsim[dask]`` extra; it is imported only when asked for.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+
+class ExecutorError(Exception):
+    """An executor that cannot be started (Dask missing, scheduler unreachable); one line per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class Pool:
+    """An open executor, how many tasks it runs at once and a description for the manifest."""
+
+    executor: Executor
+    workers: int
+    description: str
+
+
+def _distributed() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise ExecutorError(["Dask is not installed: pip install 'hnsim[dask]' to use --scheduler or --local-dask"]) from None
+    return distributed
+
+
+@contextmanager
+def open_pool(workers: int, scheduler: str | None = None, local_dask: bool = False, connect_timeout: str = "20s") -> Iterator[Pool]:
+    """Open an executor for the duration of a ``with`` block and close it afterwards.
+
+    ``scheduler``: address of a running Dask scheduler (``tcp://host:8786``); its workers need hnsim
+    installed at the same version. ``local_dask``: start a ``distributed.LocalCluster`` of
+    ``workers`` single-threaded processes on 127.0.0.1. Otherwise ``workers`` local processes.
+    ``connect_timeout``: how long to keep trying to reach the scheduler.
+    """
+    if scheduler and local_dask:
+        raise ExecutorError(["give either --scheduler or --local-dask, not both"])
+    if scheduler or local_dask:
+        distributed = _distributed()
+        cluster = None
+        try:
+            if local_dask:
+                cluster = distributed.LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+                )
+                client = distributed.Client(cluster)
+            else:
+                client = distributed.Client(scheduler, timeout=connect_timeout)
+        except OSError as exc:
+            if cluster is not None:
+                cluster.close()
+            raise ExecutorError([f"cannot reach the Dask scheduler at {scheduler}: {exc}"]) from None
+        try:
+            threads = sum(client.nthreads().values()) or workers
+            where = "local Dask cluster" if local_dask else f"Dask scheduler {scheduler}"
+            # pure=False: every submission is its own task, never merged with an earlier one by key
+            yield Pool(client.get_executor(pure=False), threads, f"{where} ({threads} threads)")
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        return
+    pool = ProcessPoolExecutor(max_workers=workers)
+    try:
+        yield Pool(pool, workers, f"local processes ({workers})")
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()

@@ -1,0 +1,39 @@
+"""Same seed, same results: a sweep on a real Dask cluster equals the same sweep on local processes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from hnsim.experiment.executors import ExecutorError, open_pool
+from hnsim.experiment.sweep import run_sweep
+from hnsim.experiment.sweep_file import load_sweep
+
+from test_sweep import assert_same_sweep, write_sweep
+
+distributed = pytest.importorskip("distributed")
+
+
+def test_dask_equals_local_processes(tmp_path):
+    sweep = load_sweep(write_sweep(tmp_path, design={"kind": "grid"}, replications=2), check_metrics=False)
+    with open_pool(1) as pool:
+        local = run_sweep(sweep, tmp_path / "local", pool)
+    cluster = distributed.LocalCluster(host="127.0.0.1", n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    try:
+        with open_pool(2, scheduler=cluster.scheduler_address) as pool:
+            assert "Dask scheduler" in pool.description and pool.workers == 2
+            dask = run_sweep(sweep, tmp_path / "dask", pool)
+    finally:
+        cluster.close()
+    assert dask.manifest["status"] == local.manifest["status"] == "complete"
+    assert len(local.design.points) == 8
+    assert_same_sweep(tmp_path / "dask", tmp_path / "local")
+    assert_frame_equal(dask.outcomes, local.outcomes)
+    assert not pd.read_parquet(tmp_path / "dask" / "outcome_replications.parquet").empty
+
+
+def test_unreachable_scheduler_is_bad_input():
+    with pytest.raises(ExecutorError, match="cannot reach the Dask scheduler"):
+        with open_pool(1, scheduler="tcp://127.0.0.1:9", connect_timeout="1s"):
+            pass
