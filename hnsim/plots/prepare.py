@@ -1,0 +1,230 @@
+"""The numbers a figure draws, computed from result tables (pure; no drawing, no model).
+
+Each function returns a tidy frame that is both what the plot function draws and what is written
+to the figure's CSV, so the CSV holds exactly the numbers drawn. Fan bands are percentiles of the
+replications in ``annual`` (the long table ``scenario, replication, financial_year, metric, value``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+FAN_PERCENTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95}
+SPEND_LINES = ["spend_mainstream_topups", "spend_special", "spend_independent", "spend_ap", "spend_post16", "spend_other"]
+SETTINGS = ["ehcp_mainstream", "ehcp_resourced", "ehcp_special", "ehcp_independent", "ehcp_ap", "ehcp_post16", "ehcp_other"]
+
+
+def scenarios(annual: pd.DataFrame) -> list[str]:
+    """Scenario names in the order they first appear."""
+    return list(dict.fromkeys(annual["scenario"]))
+
+
+def years(annual: pd.DataFrame) -> list[str]:
+    """Financial years in order."""
+    return sorted(set(annual["financial_year"]))
+
+
+def fan(annual: pd.DataFrame, metric: str, scenario: str | None = None) -> pd.DataFrame:
+    """Percentiles (5, 25, 50, 75, 95) of the replications by scenario and financial year.
+
+    Columns: ``scenario, financial_year, metric, n, p05, p25, p50, p75, p95``. Percentiles are
+    pandas' linear-interpolation quantiles, the same as ``summary.csv``'s ``p05/p50/p95``.
+    """
+    data = annual[(annual["metric"] == metric)].dropna(subset=["value"])
+    if scenario is not None:
+        data = data[data["scenario"] == scenario]
+    if data.empty:
+        raise ValueError(f"no values of metric '{metric}'" + (f" for scenario '{scenario}'" if scenario else ""))
+    grouped = data.groupby(["scenario", "financial_year"], sort=False)["value"]
+    out = grouped.agg(n="count").reset_index()
+    for name, q in FAN_PERCENTILES.items():
+        out[name] = grouped.quantile(q).to_numpy()
+    out.insert(2, "metric", metric)
+    order = {s: i for i, s in enumerate(scenarios(data))}
+    out = out.sort_values(["scenario", "financial_year"], key=lambda c: c.map(order) if c.name == "scenario" else c)
+    return out.reset_index(drop=True)
+
+
+def with_observed(fan_frame: pd.DataFrame, observed: pd.DataFrame | None, metric: str) -> pd.DataFrame:
+    """Add an ``observed`` column (published values of ``metric``) to a single-scenario fan frame.
+
+    Years observed but outside the simulated horizon are left out: the figure's x axis is the
+    simulated years.
+    """
+    out = fan_frame.copy()
+    out["observed"] = np.nan
+    if observed is not None and not observed.empty:
+        obs = observed[observed["metric"] == metric].groupby("financial_year")["value"].last()
+        out["observed"] = out["financial_year"].map(obs).astype(float)
+    return out
+
+
+def means(annual: pd.DataFrame, metrics: list[str], scenario: str) -> pd.DataFrame:
+    """Mean over replications: financial years as rows, the given metrics as columns (in order)."""
+    data = annual[(annual["scenario"] == scenario) & annual["metric"].isin(metrics)]
+    table = data.pivot_table(index="financial_year", columns="metric", values="value", aggfunc="mean")
+    missing = [m for m in metrics if m not in table.columns]
+    if missing:
+        raise ValueError(f"scenario '{scenario}' has no values of {', '.join(missing)}")
+    return table[metrics].sort_index().reset_index().rename_axis(columns=None)
+
+
+def spend_by_line(annual: pd.DataFrame, scenario: str) -> pd.DataFrame:
+    """Mean spend per budget line, the total and the allocation by financial year (pounds)."""
+    return means(annual, SPEND_LINES + ["spend_total", "hnb_allocation"], scenario)
+
+
+def placement_mix(annual: pd.DataFrame, scenario: str) -> pd.DataFrame:
+    """Mean EHCPs by setting and each setting's share (%) of all plans, by financial year.
+
+    Long: ``financial_year, setting, plans, share_pct``; shares are of the settings' sum, which
+    equals ``ehcp_total``.
+    """
+    table = means(annual, SETTINGS, scenario).set_index("financial_year")
+    total = table.sum(axis=1)
+    long = table.stack().rename("plans").reset_index().rename(columns={"level_1": "setting", "metric": "setting"})
+    long["share_pct"] = 100 * long["plans"] / long["financial_year"].map(total)
+    return long[["financial_year", "setting", "plans", "share_pct"]]
+
+
+TIMELINESS_PANELS = {
+    "timeliness": ["pct_plans_within_20_weeks"],
+    "weeks": ["mean_weeks_request_to_plan", "mean_weeks_waiting_for_assessment"],
+    "special_wait": ["waiting_for_special_place"],
+}
+
+
+def timeliness(annual: pd.DataFrame, scenario: str) -> pd.DataFrame:
+    """Fan percentiles of the assessment timeliness and special-place waiting metrics, with a panel column."""
+    frames = []
+    for panel, metrics in TIMELINESS_PANELS.items():
+        for metric in metrics:
+            part = fan(annual, metric, scenario)
+            part.insert(0, "panel", panel)
+            frames.append(part)
+    return pd.concat(frames, ignore_index=True)
+
+
+def window(years_all: list[str], start: str | None, length: int = 5) -> list[str]:
+    """``length`` consecutive financial years from ``start`` (default: the last ``length`` years)."""
+    if start is None:
+        return years_all[-length:]
+    if start not in years_all:
+        raise ValueError(f"financial year {start} is not in the run ({years_all[0]} to {years_all[-1]})")
+    i = years_all.index(start)
+    return years_all[i : i + length]
+
+
+def first_divergent_year(annual: pd.DataFrame, base: str, metric: str = "spend_total") -> str | None:
+    """The first financial year in which any scenario's mean ``metric`` differs from the base's."""
+    table = annual[annual["metric"] == metric].pivot_table(index="financial_year", columns="scenario", values="value", aggfunc="mean")
+    if base not in table.columns or table.shape[1] < 2:
+        return None
+    diff = table.drop(columns=base).sub(table[base], axis=0).abs().max(axis=1)
+    changed = diff[diff > 1e-6 * max(1.0, float(table[base].abs().max()))]
+    return None if changed.empty else str(changed.index[0])
+
+
+def savings(annual: pd.DataFrame, base: str, years_in: list[str], cost_metric: str = "lever_cost") -> pd.DataFrame:
+    """Each scenario's saving on High Needs spend against the base over ``years_in``, with intervals.
+
+    The saving is base ``spend_total`` minus scenario ``spend_total`` summed over the years, paired
+    by replication (scenarios share random numbers), so it is net of any lever cost charged to the
+    High Needs Block. Columns: ``scenario, years, n, saving_mean, saving_ci95_low, saving_ci95_high,
+    saving_p05, saving_p95, own_cost_mean`` (the lever's own cost, summed ``cost_metric``; NaN when
+    the run has no such metric).
+    """
+    data = annual[annual["financial_year"].isin(years_in)]
+    spend = data[data["metric"] == "spend_total"].pivot_table(index="replication", columns="scenario", values="value", aggfunc="sum")
+    if base not in spend.columns:
+        raise ValueError(f"base scenario '{base}' has no spend_total in {years_in[0]} to {years_in[-1]}")
+    cost = data[data["metric"] == cost_metric].pivot_table(index="replication", columns="scenario", values="value", aggfunc="sum")
+    rows = []
+    for name in [s for s in scenarios(annual) if s != base and s in spend.columns]:
+        saving = (spend[base] - spend[name]).dropna()
+        n = len(saving)
+        mean = float(saving.mean())
+        half = float(stats.t.ppf(0.975, n - 1) * saving.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0
+        rows.append(
+            {
+                "scenario": name,
+                "years": f"{years_in[0]} to {years_in[-1]}",
+                "n": n,
+                "saving_mean": mean,
+                "saving_ci95_low": mean - half,
+                "saving_ci95_high": mean + half,
+                "saving_p05": float(saving.quantile(0.05)),
+                "saving_p95": float(saving.quantile(0.95)),
+                "own_cost_mean": float(cost[name].mean()) if name in cost.columns else np.nan,
+            }
+        )
+    return pd.DataFrame(rows, columns=["scenario", "years", "n", "saving_mean", "saving_ci95_low", "saving_ci95_high", "saving_p05", "saving_p95", "own_cost_mean"])
+
+
+#: Pathway flow diagram: stocks (boxes) and flows (arrows between stage keys).
+FLOW_STOCKS = {
+    "sen_support": ["sen_support_total"],
+    "early_years": ["early_intervention_total"],
+    "ehcp_mainstream": ["ehcp_mainstream", "ehcp_resourced"],
+    "ehcp_special": ["ehcp_special"],
+    "ehcp_independent": ["ehcp_independent"],
+    "ehcp_ap": ["ehcp_ap"],
+    "ehcp_post16": ["ehcp_post16"],
+    "ehcp_other": ["ehcp_other"],
+    "ap_pupils": ["ap_pupils"],
+}
+FLOW_ARROWS = [
+    ("children_identified", "new", "sen_support"),
+    ("assessment_requests", "sen_support", "assessment"),
+    ("new_ehcps", "assessment", "ehcp"),
+    ("assessments_refused", "assessment", "sen_support"),
+    ("assessed_no_plan", "assessment", "sen_support"),
+    ("mainstream_to_special_moves", "ehcp_mainstream", "ehcp_special"),
+    ("special_to_mainstream_moves", "ehcp_special", "ehcp_mainstream"),
+    ("new_independent_placements", "ehcp", "ehcp_independent"),
+    ("permanent_exclusions", "school", "ap_pupils"),
+    ("ehcps_moved_in", "elsewhere", "ehcp"),
+    ("ehcps_ceased", "ehcp", "ceased"),
+]
+
+
+def pathway_flows(annual: pd.DataFrame, scenario: str, year: str) -> pd.DataFrame:
+    """Mean stocks (January census) and flows (in the financial year) for the flow diagram.
+
+    Columns: ``kind`` (stock or flow), ``key`` (stage for stocks, metric for flows), ``source``,
+    ``target``, ``metrics`` (the metric names summed, joined with '+'), ``value``.
+    """
+    data = annual[(annual["scenario"] == scenario) & (annual["financial_year"] == year)]
+    if data.empty:
+        raise ValueError(f"no results for scenario '{scenario}' in financial year {year}")
+    mean = data.groupby("metric")["value"].mean()
+    rows = []
+    for stage, metrics in FLOW_STOCKS.items():
+        rows.append({"kind": "stock", "key": stage, "source": "", "target": "", "metrics": "+".join(metrics), "value": float(sum(mean.get(m, np.nan) for m in metrics))})
+    for metric, source, target in FLOW_ARROWS:
+        rows.append({"kind": "flow", "key": metric, "source": source, "target": target, "metrics": metric, "value": float(mean.get(metric, np.nan))})
+    return pd.DataFrame(rows)
+
+
+def tornado_from_sweep(table: pd.DataFrame, metric: str, year: str) -> pd.DataFrame:
+    """The tornado frame (``parameter, low_value, high_value, outcome_low, outcome_high, base``)
+    of one outcome from a sweep's ``tornado.csv`` (``low_level``, ``low_mean``, ``base_mean``, ...)."""
+    rows = table[(table["metric"] == metric) & (table["financial_year"].astype(str) == year)]
+    return pd.DataFrame(
+        {
+            "parameter": rows["parameter"],
+            "low_value": rows["low_level"],
+            "high_value": rows["high_level"],
+            "outcome_low": rows["low_mean"],
+            "outcome_high": rows["high_mean"],
+            "base": rows["base_mean"],
+        }
+    ).reset_index(drop=True)
+
+
+def heatmap_from_sweep(outcomes: pd.DataFrame, x: str, y: str, metric: str, year: str) -> pd.DataFrame:
+    """The heat-map frame (``x``, ``y``, ``mean``) of one outcome from a sweep's ``outcomes.csv``."""
+    rows = outcomes[(outcomes["metric"] == metric) & (outcomes["financial_year"].astype(str) == year)]
+    return rows[[x, y, "mean"]].reset_index(drop=True)

@@ -1,0 +1,70 @@
+"""Building a whole report from a results directory: figures, tables and the appendix documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hnsim.experiment import store
+from hnsim.plots import prepare
+from hnsim.report import appendix, figures, render, tables
+from hnsim.report.rundir import ReportInputError, load, load_observed
+
+FORMATS = ("md", "html", "docx")
+
+
+@dataclass
+class Report:
+    """What was written, relative to ``out_dir``."""
+
+    out_dir: Path
+    kind: str
+    figures: list[figures.WrittenFigure]
+    tables: dict[str, Path]
+    documents: dict[str, Path] = field(default_factory=dict)
+
+
+def key_years(run, year: str) -> list[str]:
+    """The five financial years the key tables show: from the first year a scenario differs from the
+    base (comparisons), else from ``year``."""
+    start = prepare.first_divergent_year(run.annual, run.base) if len(run.scenarios) > 1 else None
+    span = prepare.window(run.years, start or year)
+    return span if len(span) == 5 or len(run.years) < 5 else run.years[-5:]
+
+
+def build_report(run_dir: str | Path, out_dir: str | Path | None = None, formats: tuple[str, ...] = FORMATS, observed_dir: str | Path | None = None, year: str | None = None) -> Report:
+    """Write figures, tables and the appendix for ``run_dir`` into ``out_dir`` (default ``run_dir/report``).
+
+    Raises ``ReportInputError`` for bad input (missing or unfinished directory, unknown format,
+    a year outside the run, an observed directory without usable CSVs).
+    """
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ReportInputError([f"unknown format '{f}'; allowed: {', '.join(FORMATS)}" for f in unknown])
+    run = load(run_dir)
+    if not run.years:
+        raise ReportInputError([f"{run.path}: no financial years to report"])
+    if year is not None and year not in run.years:
+        raise ReportInputError([f"--year {year}: not a financial year of the run ({run.years[0]} to {run.years[-1]})"])
+    observed = load_observed(observed_dir) if observed_dir is not None else None
+    out = Path(out_dir) if out_dir is not None else run.path / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    year = year or figures.default_year(run)
+    written = figures.write_figures(run, out, observed, year)
+    if run.kind == "sweep":
+        table_paths: dict[str, Path] = {}
+        blocks = appendix.build(run, written, None, None, [])
+    else:
+        span = key_years(run, year)
+        table_paths = tables.write_tables(run.annual, run.base, span, out, run.provenance())
+        dsg = tables.dsg_plan(run.annual, run.base)
+        summary = tables.scenario_summary_display(tables.scenario_summary(run.annual, run.base, span), run.base)
+        blocks = appendix.build(run, written, dsg, summary, span)
+    docs: dict[str, Path] = {}
+    if "md" in formats:
+        docs["md"] = store.write_text(render.to_markdown(blocks), out / "appendix.md")
+    if "html" in formats:
+        docs["html"] = store.write_text(render.to_html(blocks, out), out / "appendix.html")
+    if "docx" in formats:
+        docs["docx"] = render.write_docx(blocks, out, out / "appendix.docx")
+    return Report(out, run.kind, written, table_paths, docs)
