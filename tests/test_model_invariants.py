@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hnsim.config.schema import PHASES
+from hnsim.config.schema import PHASES, SPEND_LINES
 from hnsim.model import annual_metrics, compile_parameters, simulate
 from hnsim.model import records as R
 
@@ -84,10 +84,14 @@ def test_special_places_never_exceed_capacity(run):
 def test_money_is_never_negative_and_adds_up(run):
     _, params, log, _, _ = run
     metrics = annual_metrics(log, params)
-    lines = [k for k in metrics if k.startswith("spend_") and k != "spend_total"]
-    for name in lines + ["spend_total", "hnb_allocation"]:
+    lines = [f"spend_{line}" for line in SPEND_LINES] + ["spend_levers"]
+    for name in [k for k in metrics if k.startswith(("spend_", "placement_years_"))] + ["hnb_allocation"]:
         assert (metrics[name] >= 0).all(), name
     assert np.allclose(sum(metrics[k] for k in lines), metrics["spend_total"])
+    # spend by setting is the placement part of the lines: all but place funding, central services and levers
+    placements = sum(metrics[k] for k in metrics if k.startswith("spend_setting_"))
+    fixed = metrics["spend_special_place_funding"] + metrics["spend_central"] + metrics["spend_levers"]
+    assert np.allclose(placements + fixed, metrics["spend_total"])
     assert np.allclose(metrics["in_year_balance"], metrics["hnb_allocation"] - metrics["spend_total"])
     opening = params.config.finance.opening_cumulative_deficit_gbp.value
     assert np.allclose(metrics["cumulative_deficit"], opening - np.cumsum(metrics["in_year_balance"]))

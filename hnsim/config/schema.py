@@ -9,49 +9,28 @@ distributions in days, money is pounds a year at the price base.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-PHASES = ("early_years", "primary", "secondary", "post16", "post19")
-NEEDS = ("SEMH", "ASD", "SLCN", "MLD", "other")
-#: Settings a plan can name when it is first issued or reconsidered.
-SETTINGS = (
-    "mainstream",
-    "resourced",
-    "special",
-    "independent",
-    "ap",
-    "post16_fe",
-    "post16_specialist",
-    "early_years",
-    "other",
+from hnsim.config.base import (  # noqa: F401  (re-exported: the vocabularies belong to the schema)
+    AGE_BANDS,
+    NEEDS,
+    PHASES,
+    SETTINGS,
+    SPECIAL_POOLS,
+    SPEND_LINES,
+    Count,
+    Frozen,
+    Growth,
+    Money,
+    NonNegative,
+    Probability,
+    Rate,
+    Sourced,
 )
-SPEND_LINES = ("mainstream_topups", "special", "independent", "ap", "post16", "other")
-AGE_BANDS = ("under5", "5-10", "11-15", "16-19", "20-25")
-SPECIAL_POOLS = ("special_primary", "special_secondary", "special_post16", "semh_secondary")
-
-Probability = Annotated[float, Field(ge=0.0, le=1.0, description="a probability, 0..1")]
-Rate = Annotated[float, Field(ge=0.0, description="a hazard per year, >= 0")]
-NonNegative = Annotated[float, Field(ge=0.0, description="a number >= 0")]
-Count = Annotated[int, Field(ge=0, description="a whole number >= 0")]
-Money = Annotated[float, Field(ge=0.0, description="pounds, >= 0")]
-Growth = Annotated[float, Field(ge=-0.5, le=1.0, description="a proportional change per year, -0.5..1")]
-
-T = TypeVar("T")
-
-
-class Frozen(BaseModel):
-    """Base for every config section: immutable, unknown keys rejected."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Sourced(Frozen, Generic[T]):
-    """A value with the evidence behind it."""
-
-    value: T
-    source: str = Field(min_length=3, description="publication cited, or 'assumption: reasoning'")
+from hnsim.config.calibration import CalibrationSpec
+from hnsim.config.levers import Lever
 
 
 class Distribution(Frozen):
@@ -399,6 +378,7 @@ COST_KEYS = (
     "early_years",
     "other",
     "ap_no_plan",
+    "bespoke",
 )
 
 
@@ -423,6 +403,8 @@ class Config(Frozen):
     capacity: Capacity
     costs: Costs
     finance: Finance
+    levers: dict[str, Lever] = Field(default_factory=dict, description="strategy levers by name; each off unless enabled")
+    calibration: CalibrationSpec | None = None
 
     @model_validator(mode="after")
     def _financial_years(self) -> "Config":
@@ -434,6 +416,9 @@ class Config(Frozen):
                 _parse_fy(label)
         for label in self.ehcp.post16_conversions_by_year.value:
             _parse_fy(label)
+        for name, lever in self.levers.items():
+            if lever.enabled and lever.bespoke_share is not None and "bespoke" not in self.costs.settings:
+                raise ValueError(f"lever {name} places children in bespoke packages: costs.settings needs a 'bespoke' entry")
         return self
 
 

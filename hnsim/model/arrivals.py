@@ -120,7 +120,7 @@ class Arrivals:
         rate = ident.new_per_year.value / DAYS_PER_YEAR
         if rate <= 0:
             return Entrants.empty()
-        days = self._poisson_days(rng, rate, self.p.clock("identification", 0))
+        days = self._poisson_days(rng, rate, self.clocks("identification")[0])
         ages = sorted(ident.age_weights.value)
         cum = cumulative({str(a): w for a, w in ident.age_weights.value.items()}, tuple(str(a) for a in ages))
         births = days - (np.array(ages, dtype=float)[choose_many(cum, rng.random(len(days)))] + rng.random(len(days))) * DAYS_PER_YEAR

@@ -13,6 +13,7 @@ import numpy as np
 from hnsim.config.schema import NEEDS, PHASES, SPECIAL_POOLS, SPEND_LINES
 from hnsim.model import records as R
 from hnsim.model.calendar import DAYS_PER_YEAR, fy_start_year
+from hnsim.model.levers import lever_costs_by_year
 from hnsim.model.parameters import Parameters
 
 #: Census stock metric -> state codes counted.
@@ -26,7 +27,8 @@ STOCKS: dict[str, tuple[int, ...]] = {
     "ehcp_ap": (R.EHCP_AP,),
     "ehcp_post16": (R.EHCP_POST16_FE, R.EHCP_POST16_SPECIALIST),
     "ehcp_post16_specialist": (R.EHCP_POST16_SPECIALIST,),
-    "ehcp_other": (R.EHCP_EHE, R.EHCP_EARLY_YEARS, R.EHCP_OTHER),
+    "ehcp_other": (R.EHCP_EHE, R.EHCP_EARLY_YEARS, R.EHCP_OTHER, R.EHCP_BESPOKE),
+    "ehcp_bespoke": (R.EHCP_BESPOKE,),
     "ehcp_ehe": (R.EHCP_EHE,),
     "sen_support_total": (R.SEN_SUPPORT, R.SEN_SUPPORT_ENHANCED),
     "sen_support_enhanced": (R.SEN_SUPPORT_ENHANCED,),
@@ -89,6 +91,7 @@ COST_KEY = {
     R.EHCP_EHE: "ehe",
     R.EHCP_EARLY_YEARS: "early_years",
     R.EHCP_OTHER: "other",
+    R.EHCP_BESPOKE: "bespoke",
 }
 
 
@@ -210,38 +213,72 @@ def annual_metrics(log: R.EventLog, params: Parameters) -> dict[str, np.ndarray]
             total = np.bincount(fy_index[mask], weights=ev_value[mask] / 7, minlength=n_fy)[:n_fy]
             out[name] = np.where(n > 0, total / np.maximum(n, 1), np.nan)
 
-    # money
+    out.update(_money(log, params, state, phase, start, end, out["ehcp_total"]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["pct_ehcp_in_mainstream"] = np.where(out["ehcp_total"] > 0, 100.0 * (out["ehcp_mainstream"] + out["ehcp_resourced"]) / np.maximum(out["ehcp_total"], 1), np.nan)
+    return out
+
+
+def _money(log: R.EventLog, params: Parameters, state: np.ndarray, phase: np.ndarray, start: np.ndarray, end: np.ndarray, ehcp_total: np.ndarray) -> dict[str, np.ndarray]:
+    """Spend by line, by setting and by lever; allocation, balances and the cumulative deficit."""
+    cal, config = params.calendar, params.config
+    fy = cal.fy_bounds()
+    n_fy = len(fy)
+    out: dict[str, np.ndarray] = {}
     annual, line = unit_cost_tables(params)
     factors = inflation_factors(params)
     daily = annual[state, phase] / DAYS_PER_YEAR
     spell_line = line[state]
     spend = np.zeros((len(SPEND_LINES), n_fy))
     charged = spell_line >= 0
+    keys = np.array([COST_KEY.get(code) or "" for code in range(max(R.STATE_NAMES) + 1)])
+    setting_keys = sorted({k for k in COST_KEY.values() if k})
+    setting_index = {k: i for i, k in enumerate(setting_keys)}
+    spell_setting = np.array([setting_index.get(k, -1) for k in keys])[state]
+    by_setting_spend = np.zeros((len(setting_keys), n_fy))
+    by_setting_years = np.zeros((len(setting_keys), n_fy))
+    placed = spell_setting >= 0
     for i, (_, first, last) in enumerate(fy):
-        days = _overlap(start[charged], end[charged], first, last)
-        spend[:, i] = np.bincount(spell_line[charged], weights=days * daily[charged], minlength=len(SPEND_LINES)) * factors[:, i]
+        days = _overlap(start, end, first, last)
+        spend[:, i] = np.bincount(spell_line[charged], weights=days[charged] * daily[charged], minlength=len(SPEND_LINES)) * factors[:, i]
+        line_factor = np.where(spell_line >= 0, factors[np.maximum(spell_line, 0), i], 1.0)
+        by_setting_spend[:, i] = np.bincount(spell_setting[placed], weights=(days * daily * line_factor)[placed], minlength=len(setting_keys))
+        by_setting_years[:, i] = np.bincount(spell_setting[placed], weights=days[placed] / DAYS_PER_YEAR, minlength=len(setting_keys))
+    for key, j in setting_index.items():
+        out[f"placement_years_{key}"] = by_setting_years[j]
+        out[f"spend_setting_{key}"] = by_setting_spend[j]
     special = SPEND_LINES.index("special")
     place_rate = config.costs.special_place_funding_gbp.value / DAYS_PER_YEAR
+    schedules = log.pool_schedules or params.pool_schedules
     place_days = np.zeros(n_fy)
     for pool in SPECIAL_POOLS:
-        schedule = params.pool_schedules[pool] + [(cal.horizon, 0)]
+        schedule = schedules[pool] + [(cal.horizon, 0)]
         for (day, places), (next_day, _) in zip(schedule[:-1], schedule[1:]):
             for i, (_, first, last) in enumerate(fy):
                 place_days[i] += places * max(min(next_day, last) - max(day, first), 0.0)
     spend[special] += place_days * place_rate * factors[special]
+    out["spend_special_place_funding"] = place_days * place_rate * factors[special]
     other = SPEND_LINES.index("other")
     fy_days = np.array([last - first for _, first, last in fy])
-    spend[other] += config.costs.central_spend_gbp.value * fy_days / DAYS_PER_YEAR * factors[other]
+    out["spend_central"] = config.costs.central_spend_gbp.value * fy_days / DAYS_PER_YEAR * factors[other]
+    spend[other] += out["spend_central"]
     for j, name in enumerate(SPEND_LINES):
         out[f"spend_{name}"] = spend[j]
-    out["spend_total"] = spend.sum(axis=0)
-    allocation = allocation_by_year(params)
-    out["hnb_allocation"] = allocation
-    out["in_year_balance"] = allocation - out["spend_total"]
+    # levers' own running costs: a separate line, inflated like central services
+    levers_total = np.zeros(n_fy)
+    for name, cost in lever_costs_by_year(config, cal).items():
+        out[f"spend_lever_{name}"] = cost * factors[other]
+        levers_total += out[f"spend_lever_{name}"]
+    out["spend_levers"] = levers_total
+    out["spend_total"] = spend.sum(axis=0) + levers_total
+    transfers = np.asarray(log.allocation_transfers, dtype=float) if log.allocation_transfers else np.zeros(n_fy)
+    out["allocation_transfers"] = transfers
+    out["hnb_allocation"] = allocation_by_year(params) + transfers
+    out["in_year_balance"] = out["hnb_allocation"] - out["spend_total"]
     out["cumulative_deficit"] = config.finance.opening_cumulative_deficit_gbp.value - np.cumsum(out["in_year_balance"])
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["cost_per_ehcp"] = np.where(out["ehcp_total"] > 0, out["spend_total"] / np.maximum(out["ehcp_total"], 1), np.nan)
-    out["special_places"] = np.array([sum(_capacity_on(params.pool_schedules[p], day) for p in SPECIAL_POOLS) for _, day in cal.census_days()], dtype=float)
+        out["cost_per_ehcp"] = np.where(ehcp_total > 0, out["spend_total"] / np.maximum(ehcp_total, 1), np.nan)
+    out["special_places"] = np.array([sum(_capacity_on(schedules[p], day) for p in SPECIAL_POOLS) for _, day in cal.census_days()], dtype=float)
     return out
 
 

@@ -121,27 +121,22 @@ class NoPlanStage:
     def __init__(self, model: PathwayModel):
         self.model = model
         rows = len(NO_PLAN_STATES) * len(PHASES) * len(NEEDS)
-        # per row, the options drawn on their own clock (in option order; the j-th takes the j-th
-        # draw of the segment) and the flat options (in option order, with running totals)
-        self.clocked_outcome = np.zeros((rows, MAX_OPTIONS), dtype=np.int64)
-        self.clocked_rate = np.ones((rows, MAX_OPTIONS))
+        # per row, the options with a positive rate in option order: the j-th takes the j-th draw
+        self.option_outcome = np.zeros((rows, MAX_OPTIONS), dtype=np.int64)
+        self.option_rate = np.ones((rows, MAX_OPTIONS))
         self.clock_index = np.full((rows, MAX_OPTIONS), -1, dtype=np.int64)  # into self.clocks; -1: none
-        self.n_clocked = np.zeros(rows, dtype=np.int64)
-        self.flat_outcome = np.zeros((rows, MAX_OPTIONS), dtype=np.int64)
-        self.flat_cumulative = np.zeros((rows, MAX_OPTIONS))
-        self.n_flat = np.zeros(rows, dtype=np.int64)
-        self.flat_total = np.zeros(rows)
+        self.n_options = np.zeros(rows, dtype=np.int64)
         self.clocks: list[Clock] = []
         for state in NO_PLAN_STATES:
             for phase in range(len(PHASES)):
                 for need in range(len(NEEDS)):
                     self._tabulate(self.row(state, phase, need), self.options(state, phase, need))
-        # the clock of each clocked column if it has only one (the usual case), else None
+        # the clock of each column if it has only one (the usual case), else None
         self.column_clocks: list[Clock | None] = []
-        for j in range(self.n_clocked.max()):
+        for j in range(self.n_options.max()):
             used = set(self.clock_index[:, j][self.clock_index[:, j] >= 0].tolist())
             self.column_clocks.append(self.clocks[used.pop()] if len(used) == 1 else None)
-        self._draw_numbers = np.arange(1, self.n_clocked.max() + 3)  # clocked draws, flat time, flat choice
+        self._draw_numbers = np.arange(1, self.n_options.max() + 1)
 
     @staticmethod
     def row(state: int | np.ndarray, phase: int | np.ndarray, need: int | np.ndarray) -> int | np.ndarray:
@@ -153,42 +148,35 @@ class NoPlanStage:
         m = self.model
         request = m.r_request[ph] * m.m_request[need]
         if state == R.AP_NO_PLAN:
-            return [(REINTEGRATE, m.r_reintegrate[ph], FLAT), (REQUEST, request, m.clock_request[ph]), (MOVE_AWAY, m.r_move_away[ph], FLAT)]
+            return [(REINTEGRATE, m.r_reintegrate[ph], m.clock_reintegrate[ph]), (REQUEST, request, m.clock_request[ph]), (MOVE_AWAY, m.r_move_away[ph], FLAT)]
         if state == R.EHE_NO_PLAN:
             return [(RETURN, m.r_ehe_return[ph], FLAT), (MOVE_AWAY, m.r_move_away[ph], FLAT)]
         if state == R.SEN_SUPPORT_ENHANCED:
             request *= m.m_enhanced
         options = [
             (REQUEST, request, m.clock_request[ph]),
-            (STEP_DOWN, m.r_step_down[ph], FLAT),
+            (STEP_DOWN, m.r_step_down[ph], m.clock_step_down[ph]),
             (MOVE_AWAY, m.r_move_away[ph], FLAT),
             (EXCLUSION, m.r_exclusion[ph] * m.m_exclusion[need], m.clock_exclusion[ph]),
             (EHE, m.r_ehe[ph], m.clock_ehe[ph]),
         ]
         if state == R.SEN_SUPPORT:
-            options.append((ENHANCE, m.r_enhance[ph], FLAT))
+            options.append((ENHANCE, m.r_enhance[ph], m.clock_enhance[ph]))
         return options
 
     def _tabulate(self, row: int, options: list[tuple[int, float, Clock]]) -> None:
-        """One row of the tables, with the float arithmetic of ``PathwayModel.draw`` (same order)."""
-        flat_total, n_clocked, n_flat = 0.0, 0, 0
+        """One row of the tables, in the option order of ``PathwayModel.draw``."""
+        n = 0
         for outcome, rate, clock in options:
             if rate <= 0.0:
                 continue
-            if clock is FLAT:
-                flat_total += rate
-                self.flat_outcome[row, n_flat] = outcome
-                self.flat_cumulative[row, n_flat] = flat_total
-                n_flat += 1
-                continue
             if not any(clock is c for c in self.clocks):
                 self.clocks.append(clock)
-            self.clock_index[row, n_clocked] = next(i for i, c in enumerate(self.clocks) if c is clock)
-            self.clocked_outcome[row, n_clocked] = outcome
-            self.clocked_rate[row, n_clocked] = rate
-            n_clocked += 1
-        self.flat_cumulative[row, n_flat:] = flat_total  # so that counting totals <= target finds the option
-        self.n_clocked[row], self.n_flat[row], self.flat_total[row] = n_clocked, n_flat, flat_total
+            self.clock_index[row, n] = next(i for i, c in enumerate(self.clocks) if c is clock)
+            self.option_outcome[row, n] = outcome
+            self.option_rate[row, n] = rate
+            n += 1
+        self.n_options[row] = n
 
     def _time_after(self, which: np.ndarray, now: np.ndarray, exposure: np.ndarray) -> np.ndarray:
         """Times for a clocked column whose clock differs between children (``which``; -1 for none)."""
@@ -201,28 +189,18 @@ class NoPlanStage:
     def draw(self, now: np.ndarray, row: np.ndarray, keys: np.ndarray, counters: np.ndarray, deadline: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Earliest competing event per child: (time, outcome, draws used); ``PathwayModel.draw`` vectorised.
 
-        Each option on its own clock takes the child's next draw, in option order; then the flat
-        options together take one draw for their time and, if they win, one for which of them.
-        Ties go to the deadline, then to the earlier option (the scalar strict "<").
+        Every option takes the child's next draw, in option order, and runs on its own clock. Ties
+        go to the deadline, then to the earlier option (the scalar strict "<").
         """
         u = uniforms(keys[:, None], counters[:, None] + self._draw_numbers)
         best_t, best = deadline, np.full(len(now), DEADLINE, dtype=np.int64)
         for j, clock in enumerate(self.column_clocks):
             which = self.clock_index[row, j]
-            exposure = -np.log(1.0 - u[:, j]) / self.clocked_rate[row, j]
+            exposure = -np.log(1.0 - u[:, j]) / self.option_rate[row, j]
             t = clock.time_after_many(now, exposure) if clock is not None else self._time_after(which, now, exposure)
             win = (which >= 0) & (t < best_t)
-            best_t, best = np.where(win, t, best_t), np.where(win, self.clocked_outcome[row, j], best)
-        everyone = np.arange(len(now))
-        flat_total = self.flat_total[row]
-        n_clocked = self.n_clocked[row]
-        has_flat = flat_total > 0.0
-        t = now + -np.log(1.0 - u[everyone, n_clocked]) / np.where(has_flat, flat_total, 1.0)
-        win = has_flat & (t < best_t)
-        # which flat option: the first whose running total exceeds the target (else the last one)
-        target = u[everyone, n_clocked + 1] * flat_total
-        option = np.minimum((target[:, None] >= self.flat_cumulative[row]).sum(axis=1), self.n_flat[row] - 1)
-        return np.where(win, t, best_t), np.where(win, self.flat_outcome[row, option], best), n_clocked + has_flat + win
+            best_t, best = np.where(win, t, best_t), np.where(win, self.option_outcome[row, j], best)
+        return best_t, best, self.n_options[row]
 
     def fast_forward(self, entrants: Entrants) -> Requests:
         """Run a batch through the no-plan stage until each leaves, requests or reaches the horizon.

@@ -23,6 +23,8 @@ from hnsim.model import records as R
 from hnsim.model.arrivals import Arrivals
 from hnsim.model.calendar import DAYS_PER_YEAR
 from hnsim.model.distributions import sampler
+from hnsim.model.hazard import Clock
+from hnsim.model.levers import allocation_transfers_by_year, compile_levers
 from hnsim.model.no_plan import Entrants, NoPlanStage, Requests
 from hnsim.model.parameters import FLAT, Parameters, compile_parameters, cumulative, need_multipliers, phase_rates
 from hnsim.model.places import PlacePool
@@ -47,7 +49,10 @@ class PathwayModel(Arrivals, WithPlan):
         self.rep_key = replication_key(self.seed, replication)
         self.alive: dict[int, R.Child] = {}
         self._next_id = 0
-        self.pools = {name: PlacePool(self.env, name, self.p.pool_schedules[name]) for name in SPECIAL_POOLS}
+        self.levers = compile_levers(config, self.cal, self.seed, replication)
+        self.log.pool_schedules = self._pool_schedules()
+        self.log.allocation_transfers = list(allocation_transfers_by_year(self.levers, self.cal))
+        self.pools = {name: PlacePool(self.env, name, self.log.pool_schedules[name]) for name in SPECIAL_POOLS}
         self.team = simpy.Resource(self.env, capacity=config.assessment.team_capacity.value)
         first_year = config.simulation.start_date.year - 40
         self._sept1_first_year = first_year
@@ -106,10 +111,49 @@ class PathwayModel(Arrivals, WithPlan):
         ident = c.identification
         self.need_shares = {PHASES.index(ph): cumulative(v, NEEDS) for ph, v in ident.need_shares.value.items()}
         self.initial_settings = {PHASES.index(ph): cumulative(v, SETTINGS) for ph, v in c.initial_population.ehcp_setting_shares.value.items()}
-        self.clock_request = [self.p.clock("sen_support.request", ph) for ph in range(len(PHASES))]
-        self.clock_exclusion = [self.p.clock("sen_support.exclusion", ph) for ph in range(len(PHASES))]
-        self.clock_ehe = [self.p.clock("sen_support.ehe", ph) for ph in range(len(PHASES))]
+        self.clock_request = self.clocks("sen_support.request")
+        self.clock_exclusion = self.clocks("sen_support.exclusion")
+        self.clock_ehe = self.clocks("sen_support.ehe")
+        self.clock_enhance = self.clocks("sen_support.escalation")
+        self.clock_step_down = self.clocks("sen_support.step_down")
+        self.clock_reintegrate = self.clocks("ap.reintegration")
+        self.clock_to_special = self.clocks("ehcp.mainstream_to_special")
+        self.clock_e_exclusion = self.clocks("ehcp.exclusion")
+        self.clock_ap_return = self.clocks("ehcp.ap_return")
+        self.clock_cease = self.clocks("ehcp.ceasing_needs_met")
+        self.clock_leave = self.clocks("ehcp.leave_education")
 
+    def clocks(self, hazard: str) -> list[Clock]:
+        """A hazard's clock in each phase: its trend (config) times the levers acting on it.
+
+        Stays the config's own clock (often the shared ``FLAT``) when no lever acts on it.
+        """
+        out = []
+        for ph in range(len(PHASES)):
+            base, lever = self.p.clock(hazard, ph), self.levers.hazard_clock(hazard, ph)
+            if lever is None or (lever.constant and lever.multipliers[0] == 1.0):
+                out.append(base)
+            else:
+                out.append(lever if base is FLAT else base.times(lever))
+        return out
+
+    def _pool_schedules(self) -> dict[str, list[tuple[float, int]]]:
+        """Commissioned places by pool: the config's schedule plus places opened by levers."""
+        schedules = {}
+        for pool in SPECIAL_POOLS:
+            base = self.p.pool_schedules[pool]
+            changes = [base[0]] + [(day, places - before) for (day, places), (_, before) in zip(base[1:], base[:-1])]
+            changes += [(day, places) for name, day, places in self.levers.extra_places if name == pool]
+            schedule: list[tuple[float, int]] = []
+            running = 0
+            for day, change in sorted(changes, key=lambda c: c[0]):
+                running = max(running + change, 0)
+                if schedule and schedule[-1][0] == day:
+                    schedule[-1] = (day, running)
+                else:
+                    schedule.append((day, running))
+            schedules[pool] = schedule
+        return schedules
     # ---------------------------------------------------------------- calendar helpers
     def academic_year(self, day: float) -> int:
         """Calendar year of the 1 September that began the academic year containing ``day``."""
@@ -201,34 +245,21 @@ class PathwayModel(Arrivals, WithPlan):
     def draw(self, child: R.Child, options: list, deadline: float) -> tuple[float, str | None]:
         """Earliest of competing events ``(tag, rate_per_day, clock)``, or ``(deadline, None)``.
 
+        Every option with a positive rate takes the child's next draw, in option order, whatever
+        its clock: a lever that changes a clock then moves only that event's time, and the child's
+        other draws stay the same across scenarios (common random numbers).
         :meth:`hnsim.model.no_plan.NoPlanStage.draw` makes the same draw for whole batches; keep the
         two in step (``tests/test_no_plan.py`` compares them).
         """
         now = self.env.now
         best_t, best_tag = deadline, None
-        flat_total = 0.0
         draws = child.draws
         for tag, rate, clock in options:
             if rate <= 0.0:
                 continue
-            if clock is FLAT:
-                flat_total += rate
-                continue
             t = clock.time_after(now, draws.exponential() / rate)
             if t < best_t:
                 best_t, best_tag = t, tag
-        if flat_total > 0.0:
-            t = now + draws.exponential() / flat_total
-            if t < best_t:
-                best_t = t
-                target = draws.uniform() * flat_total
-                acc = 0.0
-                for tag, rate, clock in options:
-                    if clock is FLAT and rate > 0.0:
-                        acc += rate
-                        best_tag = tag
-                        if target < acc:
-                            break
         return best_t, best_tag
 
     # ---------------------------------------------------------------- the journey
@@ -282,9 +313,10 @@ class PathwayModel(Arrivals, WithPlan):
         log.event(env.now, R.EV_REQUEST, child.id)
         yield env.timeout(self.decision_days(draws.uniform()))
         fy = min(max(bisect.bisect_right(self._fy_starts, env.now) - 1, 0), len(self._refusal) - 1)
-        if draws.uniform() < self._refusal[fy]:
+        levers = self.levers
+        if draws.uniform() < self._refusal[fy] + (levers.refusal(env.now) if levers.refusal else 0.0):
             log.event(env.now, R.EV_REFUSED, child.id)
-            if draws.uniform() >= a.appeal_probability.value:
+            if draws.uniform() >= a.appeal_probability.value + (levers.appeal(env.now) if levers.appeal else 0.0):
                 return self.after_no_plan(child)
             log.event(env.now, R.EV_APPEAL, child.id)
             yield env.timeout(self.tribunal_days(draws.uniform()))
@@ -297,7 +329,7 @@ class PathwayModel(Arrivals, WithPlan):
             log.event(env.now, R.EV_ASSESSMENT_START, child.id, env.now - queued)
             yield env.timeout(self.assessment_days(draws.uniform()))
         yield env.timeout(self.drafting_days(draws.uniform()))
-        if draws.uniform() >= a.plan_probability.value:
+        if draws.uniform() >= a.plan_probability.value + (levers.plan_probability(env.now) if levers.plan_probability else 0.0):
             log.event(env.now, R.EV_ASSESSED_NO_PLAN, child.id)
             return self.after_no_plan(child)
         log.event(env.now, R.EV_NEW_EHCP, child.id, env.now - child.request_day)

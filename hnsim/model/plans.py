@@ -34,12 +34,22 @@ class WithPlan:
         if setting == "special":
             self.seek_special(child, phase, from_mainstream, may_wait=True)
         elif setting == "independent":
-            self.log.event(self.env.now, R.EV_INDEPENDENT_PLACEMENT, child.id)
-            if from_mainstream:
-                self.log.event(self.env.now, R.EV_MAINSTREAM_TO_SPECIAL, child.id)
-            self.set_state(child, R.EHCP_INDEPENDENT, phase)
+            self.place_independent(child, phase, from_mainstream)
         else:
             self.set_state(child, R.SETTING_STATE[setting], phase)
+
+    def place_independent(self, child: R.Child, phase: int, from_mainstream: bool) -> None:
+        """An independent placement, unless a bespoke-packages lever diverts it to a package."""
+        now = self.env.now
+        share = self.levers.bespoke_share(now)
+        # draw only while the lever acts, so that before it starts nothing changes
+        if share > 0.0 and child.draws.uniform() < share:
+            self.set_state(child, R.EHCP_BESPOKE, phase)
+            return
+        self.log.event(now, R.EV_INDEPENDENT_PLACEMENT, child.id)
+        if from_mainstream:
+            self.log.event(now, R.EV_MAINSTREAM_TO_SPECIAL, child.id)
+        self.set_state(child, R.EHCP_INDEPENDENT, phase)
 
     def pools_for(self, child: R.Child, phase: int) -> tuple[str, ...]:
         if phase <= R.PHASE_PRIMARY:
@@ -69,10 +79,9 @@ class WithPlan:
         self.release_place(child)
         if not may_wait or child.draws.uniform() < self.independent_when_full:
             if fallback == R.EHCP_INDEPENDENT:
-                self.log.event(now, R.EV_INDEPENDENT_PLACEMENT, child.id)
-                if from_mainstream:
-                    self.log.event(now, R.EV_MAINSTREAM_TO_SPECIAL, child.id)
-            self.set_state(child, fallback, phase)
+                self.place_independent(child, phase, from_mainstream)
+            else:
+                self.set_state(child, fallback, phase)
             return False
         child.wait_start = now
         self.set_state(child, R.EHCP_MAINSTREAM_WAITING, phase)
@@ -86,7 +95,7 @@ class WithPlan:
         grant = pool.wait(child)
         deadline = self.next_transfer(child, now)
         max_wait_end = child.wait_start + self.max_wait_days if self.max_wait_days is not None else float("inf")
-        options = [("cease", self.e_cease[ph], FLAT), ("move_away", self.e_move_away[ph], FLAT)]
+        options = [("cease", self.e_cease[ph], self.clock_cease[ph]), ("move_away", self.e_move_away[ph], FLAT)]
         when, tag = self.draw(child, options, min(deadline, max_wait_end))
         yield grant | env.timeout(when - now)
         waited = env.now - child.wait_start
@@ -103,9 +112,7 @@ class WithPlan:
             return "exit"
         if env.now >= max_wait_end and env.now < deadline:
             self.log.event(env.now, R.EV_SPECIAL_PLACE_WAIT_END, child.id, waited)
-            self.log.event(env.now, R.EV_INDEPENDENT_PLACEMENT, child.id)
-            self.log.event(env.now, R.EV_MAINSTREAM_TO_SPECIAL, child.id)
-            self.set_state(child, R.EHCP_INDEPENDENT)
+            self.place_independent(child, ph, from_mainstream=True)
             return "continue"
         return self.transfer(child)
 
@@ -114,11 +121,11 @@ class WithPlan:
         env, state, ph, need = self.env, child.state, child.phase, child.need
         now = env.now
         deadline = self.next_transfer(child, now)
-        options = [("cease", self.e_cease[ph], FLAT), ("move_away", self.e_move_away[ph], FLAT), ("leave", self.e_leave[ph], FLAT)]
+        options = [("cease", self.e_cease[ph], self.clock_cease[ph]), ("move_away", self.e_move_away[ph], FLAT), ("leave", self.e_leave[ph], self.clock_leave[ph])]
         if state in (R.EHCP_MAINSTREAM, R.EHCP_RESOURCED):
             options += [
-                ("to_special", self.e_to_special[ph] * self.m_to_special[need], FLAT),
-                ("exclusion", self.e_exclusion[ph] * self.m_e_exclusion[need], FLAT),
+                ("to_special", self.e_to_special[ph] * self.m_to_special[need], self.clock_to_special[ph]),
+                ("exclusion", self.e_exclusion[ph] * self.m_e_exclusion[need], self.clock_e_exclusion[ph]),
                 ("ehe", self.e_ehe[ph], FLAT),
             ]
         elif state in SPECIAL_STATES:
@@ -126,7 +133,7 @@ class WithPlan:
         elif state == R.EHCP_INDEPENDENT:
             options.append(("independent_to_special", self.e_independent_to_special[ph], FLAT))
         elif state == R.EHCP_AP:
-            options += [("ap_return", self.e_ap_return[ph], FLAT), ("ehe", self.e_ehe[ph], FLAT)]
+            options += [("ap_return", self.e_ap_return[ph], self.clock_ap_return[ph]), ("ehe", self.e_ehe[ph], FLAT)]
         when, tag = self.draw(child, options, deadline)
         yield env.timeout(when - now)
         now = env.now
@@ -174,7 +181,7 @@ class WithPlan:
             elif state in SPECIAL_STATES or state == R.EHCP_MAINSTREAM_WAITING:
                 waiting = state == R.EHCP_MAINSTREAM_WAITING
                 self.seek_special(child, phase, from_mainstream=waiting, may_wait=waiting)
-            elif mainstream_like and draws.uniform() < self.transfer_to_special.get(PHASES[phase], 0.0):
+            elif mainstream_like and draws.uniform() < self.transfer_to_special.get(PHASES[phase], 0.0) * (1.0 + self.levers.transfer_to_special(now)):
                 self.seek_special(child, phase, from_mainstream=True, may_wait=True)
             else:
                 self.set_state(child, state, phase)
@@ -183,6 +190,7 @@ class WithPlan:
             group = SCHOOL_GROUP.get(state, "school")
             shares = self.post16_destinations.get(group)
             choice = POST16_OPTIONS[choose(shares, draws.uniform())] if shares else "stay"
+            choice = "post16_fe" if choice == "post16_specialist" and self.to_fe_instead(child) else choice
             if choice == "cease":
                 self.leave(child, R.EV_CEASED_LEFT_EDUCATION)
                 return "exit"
@@ -205,5 +213,11 @@ class WithPlan:
             return "exit"
         self.release_place(child)
         specialist = state in SPECIAL_STATES or state in (R.EHCP_INDEPENDENT, R.EHCP_POST16_SPECIALIST)
+        specialist = specialist and not self.to_fe_instead(child)
         self.set_state(child, R.EHCP_POST16_SPECIALIST if specialist else R.EHCP_POST16_FE, phase)
         return "continue"
+
+    def to_fe_instead(self, child: R.Child) -> bool:
+        """Whether a post-16 strategy lever turns a specialist destination into FE."""
+        share = self.levers.post16_to_fe_share(self.env.now)
+        return share > 0.0 and child.draws.uniform() < share

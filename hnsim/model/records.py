@@ -26,6 +26,7 @@ EHCP_POST16_SPECIALIST = 18
 EHCP_EHE = 19
 EHCP_EARLY_YEARS = 20
 EHCP_OTHER = 21
+EHCP_BESPOKE = 22
 
 STATE_NAMES: dict[int, str] = {
     EARLY_INTERVENTION: "early_intervention",
@@ -45,6 +46,7 @@ STATE_NAMES: dict[int, str] = {
     EHCP_EHE: "ehe",
     EHCP_EARLY_YEARS: "early_years",
     EHCP_OTHER: "other",
+    EHCP_BESPOKE: "bespoke",
 }
 STATE_CODES = {name: code for code, name in STATE_NAMES.items()}
 
@@ -149,6 +151,8 @@ class EventLog:
     child_need: list[int] = field(default_factory=list)
     child_birth_day: list[float] = field(default_factory=list)
     sim_events: int = 0
+    pool_schedules: dict[str, list[tuple[float, int]]] = field(default_factory=dict)  # commissioned places, levers included
+    allocation_transfers: list[float] = field(default_factory=list)  # money moved in by levers, per financial year
 
     def event(self, day: float, code: int, child: int = -1, value: float = 0.0) -> None:
         """Record a flow event."""

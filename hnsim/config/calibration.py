@@ -1,0 +1,81 @@
+"""The optional ``calibration:`` section of a config: which values `hnsim calibrate` may change.
+
+Each free parameter names a dotted path to a number inside a sourced value
+(``sen_support.request_rate.value.primary``), the range searched, whether to search it on a log
+scale, and how it is found:
+
+- ``search``: by the optimiser, against the observed caseload and activity (simulated, with common
+  random numbers);
+- ``linear``: solved exactly after the search, because the outcome is linear in it: the central
+  High Needs spend (``costs.central_spend_gbp.value``) moves every year's spend by a known amount,
+  and the opening balance (``finance.opening_cumulative_deficit_gbp.value``) moves the cumulative
+  deficit one for one.
+
+A ``share`` parameter is one entry of a row of shares that must sum to 1 (a setting at first plan,
+a post-16 destination); when it changes, the other entries of its row are rescaled in proportion.
+
+``fit`` records the last fit: its date, the observed data, the last year fitted and the objective.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from hnsim.config.base import Frozen
+
+#: Paths whose outcome is linear in the value, so they can be solved exactly after the search.
+LINEAR_PATHS = ("costs.central_spend_gbp.value", "finance.opening_cumulative_deficit_gbp.value")
+
+
+class FreeParameter(Frozen):
+    """One value `hnsim calibrate` may change, and the range it may take."""
+
+    path: str = Field(min_length=3, description="dotted path to a number inside a sourced value, e.g. sen_support.request_rate.value.primary")
+    low: float = Field(description="lowest value searched")
+    high: float = Field(description="highest value searched")
+    log_scale: bool = Field(False, description="search the logarithm (for rates spanning orders of magnitude; low must be > 0)")
+    share: bool = Field(False, description="an entry of a row of shares summing to 1; the others are rescaled in proportion")
+    solve: Literal["search", "linear"] = Field("search", description="search: by the optimiser; linear: solved exactly after the search (central spend, opening balance)")
+
+    @model_validator(mode="after")
+    def _range(self) -> "FreeParameter":
+        if ".value" not in f".{self.path}" or self.path.endswith("."):
+            raise ValueError(f"path '{self.path}' must point into a sourced value (contain '.value')")
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.log_scale and self.low <= 0:
+            raise ValueError("a log_scale parameter needs low > 0")
+        if self.share and not (0.0 <= self.low and self.high < 1.0):
+            raise ValueError("a share parameter needs 0 <= low < high < 1")
+        if self.solve == "linear" and self.path not in LINEAR_PATHS:
+            raise ValueError(f"only {', '.join(LINEAR_PATHS)} can be solved linearly")
+        return self
+
+
+class FitRecord(Frozen):
+    """What the last `hnsim calibrate` did."""
+
+    date: dt.date = Field(description="day the fit was made")
+    data_dir: str = Field(description="directory of observed series fitted to")
+    fit_until: int = Field(description="last census, calendar or financial year (ending March) fitted")
+    objective: float = Field(ge=0, description="mean squared error in tolerance units over the targets fitted (1 = on average at the tolerance)")
+    replications: int = Field(ge=1, description="replications per evaluation (common random numbers)")
+    evaluations: int = Field(ge=0, description="parameter sets simulated")
+
+
+class CalibrationSpec(Frozen):
+    """Free parameters of the fit, and the record of the last fit."""
+
+    free: list[FreeParameter] = Field(min_length=1, description="the values calibrate may change")
+    fit: FitRecord | None = None
+
+    @model_validator(mode="after")
+    def _unique(self) -> "CalibrationSpec":
+        paths = [p.path for p in self.free]
+        twice = sorted({p for p in paths if paths.count(p) > 1})
+        if twice:
+            raise ValueError(f"free parameter(s) listed twice: {', '.join(twice)}")
+        return self

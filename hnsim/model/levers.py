@@ -1,0 +1,174 @@
+"""Compile enabled strategy levers into what the model reads: hazard clocks, ramps on probabilities,
+extra places on dates, money moved into the block, and each lever's running cost.
+
+Effect sizes are drawn once per replication from each lever's own random stream (keyed by the
+lever's name), so a lever's effect is the same in every scenario that enables it: comparisons of
+"one lever" and "the whole strategy" stay paired.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hnsim.config.base import PHASES
+from hnsim.config.levers import EffectRange, Lever
+from hnsim.config.schema import Config
+from hnsim.model.calendar import DAYS_PER_YEAR, Calendar
+from hnsim.model.hazard import Clock
+from hnsim.model.streams import STREAM_IDS
+
+
+@dataclass(frozen=True)
+class Ramp:
+    """Fraction of full effect on a day: 0 before the start, rising linearly to 1 over the ramp."""
+
+    start_day: float
+    ramp_days: float
+    end_day: float = float("inf")
+
+    def __call__(self, day: float) -> float:
+        if day < self.start_day or day >= self.end_day:
+            return 0.0
+        if self.ramp_days <= 0 or day >= self.start_day + self.ramp_days:
+            return 1.0
+        return (day - self.start_day) / self.ramp_days
+
+    def clock(self, change: float, step_days: float = DAYS_PER_YEAR / 12) -> Clock:
+        """Hazard multiplier 1 + change x ramp(t) on a monthly grid (midpoint of each month)."""
+        knots, mults = [min(self.start_day, 0.0)], [1.0]
+        if self.ramp_days <= 0:
+            knots.append(self.start_day)
+            mults.append(1.0 + change)
+        else:
+            t = self.start_day
+            end = self.start_day + self.ramp_days
+            while t < end:
+                knots.append(t)
+                mults.append(1.0 + change * self(min(t + step_days / 2, end)))
+                t += step_days
+            knots.append(end)
+            mults.append(1.0 + change)
+        if self.end_day < float("inf"):
+            knots.append(self.end_day)
+            mults.append(1.0)
+        return Clock(knots, [max(m, 0.0) for m in mults])
+
+
+@dataclass
+class ProbabilityShift:
+    """Sum over levers of (size x ramp(t)): an additive change to a probability, or a share."""
+
+    parts: list[tuple[float, Ramp]] = field(default_factory=list)
+
+    def __call__(self, day: float) -> float:
+        return sum(size * ramp(day) for size, ramp in self.parts)
+
+    def __bool__(self) -> bool:
+        return any(size != 0.0 for size, _ in self.parts)
+
+
+@dataclass
+class LeverPlan:
+    """Everything the enabled levers do in one replication."""
+
+    hazard_clocks: dict[tuple[str, int], Clock] = field(default_factory=dict)
+    refusal: ProbabilityShift = field(default_factory=ProbabilityShift)
+    plan_probability: ProbabilityShift = field(default_factory=ProbabilityShift)
+    appeal: ProbabilityShift = field(default_factory=ProbabilityShift)
+    transfer_to_special: ProbabilityShift = field(default_factory=ProbabilityShift)
+    bespoke_share: ProbabilityShift = field(default_factory=ProbabilityShift)
+    post16_to_fe_share: ProbabilityShift = field(default_factory=ProbabilityShift)
+    extra_places: list[tuple[str, float, int]] = field(default_factory=list)  # pool, day, places
+    allocation_transfer: dict[str, list[tuple[float, Ramp]]] = field(default_factory=dict)  # by lever
+    sampled: dict[str, float] = field(default_factory=dict)  # 'lever.mechanism' -> effect drawn
+
+    def hazard_clock(self, hazard: str, phase: int) -> Clock | None:
+        return self.hazard_clocks.get((hazard, phase))
+
+
+def lever_rng(seed: int, replication: int, name: str) -> np.random.Generator:
+    """The random stream of one lever in one replication (independent of the other levers)."""
+    key = zlib.crc32(name.encode("utf-8"))
+    seq = np.random.SeedSequence(seed, spawn_key=(replication, STREAM_IDS["lever_effects"], key))
+    return np.random.Generator(np.random.PCG64(seq))
+
+
+def _draw(rng: np.random.Generator, effect: EffectRange) -> float:
+    # one uniform per effect whatever its range, so the stream stays aligned when ranges change
+    u = rng.random()
+    return effect.low + (effect.high - effect.low) * u
+
+
+def compile_levers(config: Config, calendar: Calendar, seed: int, replication: int) -> LeverPlan:
+    """Sample every enabled lever's effects for one replication and turn them into mechanisms."""
+    plan = LeverPlan()
+    for name, lever in config.levers.items():
+        if lever.enabled:
+            _compile_one(plan, name, lever, calendar, lever_rng(seed, replication, name))
+    return plan
+
+
+def _compile_one(plan: LeverPlan, name: str, lever: Lever, calendar: Calendar, rng: np.random.Generator) -> None:
+    end = calendar.day(lever.end_date) if lever.end_date is not None else float("inf")
+    ramp = Ramp(calendar.day(lever.start_date), lever.ramp_up_years.value * DAYS_PER_YEAR, end)
+    for i, effect in enumerate(lever.hazard_effects):
+        change = _draw(rng, effect.change)
+        plan.sampled[f"{name}.{effect.hazard}.{i}"] = change
+        if change == 0.0:
+            continue
+        clock = ramp.clock(change)
+        # arrivals have no phase: an identification effect applies to every arrival
+        for phase_name in PHASES if effect.hazard == "identification" else effect.phases:
+            key = (effect.hazard, PHASES.index(phase_name))
+            existing = plan.hazard_clocks.get(key)
+            plan.hazard_clocks[key] = clock if existing is None else existing.times(clock)
+    for attribute, shift in (
+        ("refusal_change", plan.refusal),
+        ("plan_probability_change", plan.plan_probability),
+        ("appeal_change", plan.appeal),
+        ("transfer_to_special_change", plan.transfer_to_special),
+        ("bespoke_share", plan.bespoke_share),
+        ("post16_specialist_to_fe_share", plan.post16_to_fe_share),
+    ):
+        effect = getattr(lever, attribute)
+        if effect is not None:
+            size = _draw(rng, effect)
+            plan.sampled[f"{name}.{attribute}"] = size
+            shift.parts.append((size, ramp))
+    for i, extra in enumerate(lever.extra_places):
+        delay = _draw(rng, extra.delay_months) if extra.delay_months is not None else 0.0
+        plan.sampled[f"{name}.extra_places.{i}.delay_months"] = delay
+        opening = calendar.day(extra.opening_date) + delay * DAYS_PER_YEAR / 12
+        plan.extra_places.append((extra.pool, max(opening, 0.0), extra.places))
+    if lever.allocation_transfer_gbp is not None:
+        amount = _draw(rng, lever.allocation_transfer_gbp)
+        plan.sampled[f"{name}.allocation_transfer_gbp"] = amount
+        plan.allocation_transfer[name] = [(amount, Ramp(ramp.start_day, 0.0, end))]
+
+
+def lever_costs_by_year(config: Config, calendar: Calendar) -> dict[str, np.ndarray]:
+    """Running cost of each enabled lever per financial year at the price base (before inflation)."""
+    out = {}
+    for name, lever in config.levers.items():
+        if not lever.enabled:
+            continue
+        start = calendar.day(lever.start_date)
+        end = calendar.day(lever.end_date) if lever.end_date is not None else float("inf")
+        out[name] = np.array(
+            [lever.annual_cost_gbp.value * max(min(last, end) - max(first, start), 0.0) / DAYS_PER_YEAR for _, first, last in calendar.fy_bounds()]
+        )
+    return out
+
+
+def allocation_transfers_by_year(plan: LeverPlan, calendar: Calendar) -> np.ndarray:
+    """Money moved into the block by levers, per financial year (pro rata from each start)."""
+    total = np.zeros(len(calendar.fy_bounds()))
+    for parts in plan.allocation_transfer.values():
+        for amount, ramp in parts:
+            for i, (_, first, last) in enumerate(calendar.fy_bounds()):
+                total[i] += amount * max(min(last, ramp.end_day) - max(first, ramp.start_day), 0.0) / DAYS_PER_YEAR
+    return total
+

@@ -1,0 +1,189 @@
+"""Strategy levers: metamorphic tests under common random numbers, and `hnsim compare`."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from pandas.testing import assert_frame_equal
+
+from hnsim.analysis.compare import decompose_spend, paired_differences
+from hnsim.config import ConfigError, validate
+from hnsim.experiment.runner import combine, run_tasks
+from hnsim.model.calendar import Calendar
+from hnsim.model.hazard import Clock
+from hnsim.model.levers import Ramp, compile_levers
+
+from conftest import ROOT, scaled_data
+
+REPS = 6
+
+
+def with_levers(data: dict, **enabled: dict) -> dict:
+    data = copy.deepcopy(data)
+    for name, overrides in enabled.items():
+        data["levers"][name].update({"enabled": True, **overrides})
+    return data
+
+
+def run(data: dict, reps: int = REPS, seed: int = 17) -> pd.DataFrame:
+    config = validate(data, "lever test config")
+    table = combine(run_tasks([("s", config, r) for r in range(reps)], seed, workers=2))
+    return table.pivot_table(index=["replication", "financial_year"], columns="metric", values="value")
+
+
+@pytest.fixture(scope="module")
+def base_data() -> dict:
+    return scaled_data(scale=0.25, end_date="2026-03-31")
+
+
+@pytest.fixture(scope="module")
+def base(base_data) -> pd.DataFrame:
+    return run(base_data)
+
+
+def totals(table: pd.DataFrame, metric: str) -> np.ndarray:
+    return table[metric].groupby(level="replication").sum().to_numpy()
+
+
+def test_ramp_and_clock():
+    ramp = Ramp(100.0, 200.0)
+    assert ramp(50) == 0 and ramp(200) == pytest.approx(0.5) and ramp(400) == 1
+    assert Ramp(100.0, 0.0, end_day=300.0)(350) == 0
+    clock = ramp.clock(-0.5)
+    assert clock.multiplier(50) == 1.0 and clock.multiplier(1000) == 0.5
+    assert isinstance(clock, Clock)
+
+
+def test_effects_are_drawn_per_lever_and_replication(base_data):
+    data = with_levers(base_data, linc_funding={}, restorative_practice={})
+    config = validate(data)
+    cal = Calendar(config.simulation.start_date, config.simulation.end_date)
+    first = compile_levers(config, cal, seed=1, replication=0).sampled
+    again = compile_levers(config, cal, seed=1, replication=0).sampled
+    other = compile_levers(config, cal, seed=1, replication=1).sampled
+    alone = compile_levers(validate(with_levers(base_data, linc_funding={})), cal, seed=1, replication=0).sampled
+    assert first == again and first != other
+    # a lever's draw does not depend on which other levers are on (paired comparisons)
+    assert {k: v for k, v in first.items() if k.startswith("linc")} == alone
+    low, high = -0.25, -0.05
+    assert all(low <= v <= high for k, v in first.items() if k.startswith("linc_funding.sen_support.request"))
+
+
+def test_zero_effect_zero_cost_lever_changes_nothing(base_data, base):
+    data = copy.deepcopy(base_data)
+    data["levers"]["nothing"] = {
+        "enabled": True,
+        "description": "a lever that does nothing",
+        "start_date": "2016-04-01",
+        "ramp_up_years": {"value": 1, "source": "test"},
+        "annual_cost_gbp": {"value": 0, "source": "test"},
+        "hazard_effects": [{"hazard": "sen_support.request", "change": {"low": 0, "high": 0, "source": "test"}}],
+        "refusal_change": {"low": 0, "high": 0, "source": "test"},
+        "bespoke_share": {"low": 0, "high": 0, "source": "test"},
+    }
+    changed = run(data)
+    lever_lines = [c for c in changed.columns if c.startswith("spend_lever_")]
+    assert_frame_equal(changed.drop(columns=lever_lines), base)
+
+
+def test_lever_after_the_horizon_changes_nothing(base_data, base):
+    late = {"start_date": "2030-04-01"}
+    data = with_levers(base_data, linc_funding=late, ehcp_rigour=late, bespoke_packages=late, special_school_expansion={"extra_places": [
+        {"pool": "special_secondary", "places": 20, "opening_date": "2031-09-01", "source": "test"}]})
+    changed = run(data)
+    lever_lines = [c for c in changed.columns if c.startswith("spend_lever_")]
+    assert_frame_equal(changed.drop(columns=lever_lines), base)
+
+
+def test_more_special_places_never_increase_independent_placements(base_data, base):
+    data = with_levers(base_data, special_school_expansion={"extra_places": [
+        {"pool": "special_secondary", "places": 25, "opening_date": "2016-09-01", "source": "test"},
+        {"pool": "special_primary", "places": 15, "opening_date": "2016-09-01", "source": "test"}]})
+    more = run(data)
+    assert (totals(more, "new_independent_placements") <= totals(base, "new_independent_placements")).all()
+    assert totals(more, "new_independent_placements").sum() < totals(base, "new_independent_placements").sum()
+    assert (more["special_places"].to_numpy() >= base["special_places"].to_numpy()).all()
+
+
+def test_outreach_never_increases_mainstream_to_special_moves(base_data, base):
+    data = with_levers(base_data, special_school_outreach={"start_date": "2015-09-01"})
+    outreach = run(data)
+    assert (totals(outreach, "mainstream_to_special_moves") <= totals(base, "mainstream_to_special_moves")).all()
+    assert totals(outreach, "mainstream_to_special_moves").sum() < totals(base, "mainstream_to_special_moves").sum()
+    assert (outreach["spend_lever_special_school_outreach"].groupby(level="replication").sum() > 0).all()
+
+
+def test_levers_cost_money_and_block_transfer_adds_to_the_allocation(base_data, base):
+    data = with_levers(base_data, linc_funding={"start_date": "2016-04-01"}, block_transfer={"start_date": "2016-04-01"})
+    changed = run(data, reps=2)
+    year = "2018-19"
+    assert changed.loc[(0, year), "spend_lever_linc_funding"] == pytest.approx(1_500_000 * 365 / 365.25)  # price base 2018-19: no inflation
+    assert changed.loc[(0, year), "spend_levers"] >= changed.loc[(0, year), "spend_lever_linc_funding"]
+    assert changed.loc[(0, year), "hnb_allocation"] >= base.loc[(0, year), "hnb_allocation"]
+    assert changed.loc[(0, "2015-16"), "hnb_allocation"] == base.loc[(0, "2015-16"), "hnb_allocation"]
+
+
+def test_rigour_raises_refusals(base_data, base):
+    data = with_levers(base_data, ehcp_rigour={"start_date": "2015-04-01"})
+    rigour = run(data)
+    assert totals(rigour, "assessments_refused").sum() > totals(base, "assessments_refused").sum()
+
+
+def test_bespoke_lever_needs_a_cost(base_data):
+    data = with_levers(base_data, bespoke_packages={})
+    del data["costs"]["settings"]["bespoke"]
+    with pytest.raises(ConfigError, match="bespoke"):
+        validate(data)
+
+
+def test_decomposition_adds_up():
+    rows = []
+    for scenario, n, cost in (("baseline", {"a": 10, "b": 5}, {"a": 1.0, "b": 4.0}), ("s", {"a": 12, "b": 3}, {"a": 1.5, "b": 4.0})):
+        for k in n:
+            rows.append((scenario, 0, "2020-21", f"placement_years_{k}", n[k]))
+            rows.append((scenario, 0, "2020-21", f"spend_setting_{k}", n[k] * cost[k]))
+        rows.append((scenario, 0, "2020-21", "spend_total", sum(n[k] * cost[k] for k in n) + 7))
+    annual = pd.DataFrame(rows, columns=["scenario", "replication", "financial_year", "metric", "value"])
+    d = decompose_spend(annual, "baseline").iloc[0]
+    assert d["change_in_spend"] == pytest.approx(30 - 30 + 0)  # 12*1.5+3*4=30 vs 10+20=30
+    assert d["volume"] + d["mix"] + d["unit_cost"] + d["other"] == pytest.approx(d["change_in_spend"])
+    assert d["unit_cost"] == pytest.approx(12 * 0.5)
+    assert d["volume"] == pytest.approx(0.0)
+
+
+def test_paired_differences_use_pairs():
+    annual = pd.DataFrame(
+        [("baseline", r, "2020-21", "m", 100.0 + 10 * r) for r in range(4)] + [("s", r, "2020-21", "m", 98.0 + 10 * r) for r in range(4)],
+        columns=["scenario", "replication", "financial_year", "metric", "value"],
+    )
+    row = paired_differences(annual, "baseline").iloc[0]
+    assert row["difference"] == pytest.approx(-2.0) and row["sd"] == pytest.approx(0.0)
+    assert row["ci95_low"] == pytest.approx(-2.0) and row["ci95_high"] == pytest.approx(-2.0)
+
+
+def test_compare_command_writes_its_tables(tmp_path):
+    data = scaled_data(scale=0.05, end_date="2021-03-31")
+    base = tmp_path / "base.yaml"
+    base.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    scenario = ROOT / "configs" / "scenarios" / "linc_funding.yaml"
+    out = tmp_path / "cmp"
+    proc = subprocess.run(
+        [sys.executable, "-m", "hnsim.cli", "compare", str(base), str(scenario), "-n", "3", "-w", "2", "--out", str(out), "--quiet"],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for name in ("annual.parquet", "summary.csv", "differences.csv", "savings.csv", "decomposition.csv", "outcomes.csv", "manifest.json"):
+        assert (out / name).exists(), name
+    differences = pd.read_csv(out / "differences.csv")
+    assert set(differences["scenario"]) == {"linc_funding"}
+    savings = pd.read_csv(out / "savings.csv")
+    assert {"cumulative_saving", "ci95_low", "ci95_high", "balance_positive_from"} <= set(savings.columns)
+    bad = subprocess.run([sys.executable, "-m", "hnsim.cli", "compare", str(base), str(tmp_path / "missing.yaml")], capture_output=True, text=True)
+    assert bad.returncode == 2 and "file not found" in bad.stderr
