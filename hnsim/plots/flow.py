@@ -50,8 +50,8 @@ def flow_diagram(frame: pd.DataFrame, year: str, scenario: str = "", width: floa
         ax.set_xlim(0, 10)
         ax.set_ylim(0, 6.2)
         ax.axis("off")
-        title = f"The pathway in {year}: children at the January census (boxes) and moves in the year (arrows)"
-        ax.set_title(title + (f" \u2014 {scenario}" if scenario else ""), fontsize=8)
+        title = f"The pathway in {year}" + (f" ({scenario})" if scenario else "")
+        ax.set_title(title + "\nchildren at the January census (boxes), moves in the year (arrows)", fontsize=8)
         # Without a plan.
         _box(ax, 0.1, 4.3, 2.2, 0.8, f"Early years\n{_n(stock.get('early_years'))} children")
         _box(ax, 0.1, 2.5, 2.2, 1.1, f"SEN support\n(MyPlan and MyPlan+)\n{_n(stock.get('sen_support'))} pupils")

@@ -127,7 +127,7 @@ def first_divergent_year(annual: pd.DataFrame, base: str, metric: str = "spend_t
     return None if changed.empty else str(changed.index[0])
 
 
-def savings(annual: pd.DataFrame, base: str, years_in: list[str], cost_metric: str = "lever_cost") -> pd.DataFrame:
+def savings(annual: pd.DataFrame, base: str, years_in: list[str], cost_metric: str = "spend_levers") -> pd.DataFrame:
     """Each scenario's saving on High Needs spend against the base over ``years_in``, with intervals.
 
     The saving is base ``spend_total`` minus scenario ``spend_total`` summed over the years, paired

@@ -178,8 +178,15 @@ def stress_des(manifest: dict[str, Any], scenarios: list[str]) -> list[Section]:
             ", ".join(f"{k} {v}" for k, v in software.items()) or "not recorded",
             f"Run started {manifest.get('started_at', '?')}, finished {manifest.get('finished_at', '?')}; "
             f"{wall if wall is not None else '?'} seconds on {manifest.get('workers', '?')} worker process(es); "
-            f"{manifest.get('sim_events') or 0:,} simulation events. Config sha256 {manifest.get('config_sha256', '?')}. "
+            f"{manifest.get('sim_events') or 0:,} simulation events. Config sha256 {_hashes(manifest.get('config_sha256', '?'))}. "
             f"Scenarios: {', '.join(scenarios)}.",
         ]),
     ]
     return sections
+
+
+def _hashes(sha: object) -> str:
+    """A config hash, or each scenario's for a comparison."""
+    if isinstance(sha, dict):
+        return "; ".join(f"{name} {value}" for name, value in sha.items())
+    return str(sha)

@@ -62,7 +62,10 @@ class RunData:
         """The one-line provenance drawn on every figure."""
         m = self.manifest
         when = str(m.get("finished_at") or m.get("started_at") or "")[:10] or dt.date.today().isoformat()
-        sha = str(m.get("config_sha256") or m.get("base_config_sha256") or "unknown")[:8]
+        sha = m.get("config_sha256") or m.get("base_config_sha256") or "unknown"
+        if isinstance(sha, dict):  # a comparison: one hash per scenario; show the base's
+            sha = sha.get(m.get("base", "baseline")) or next(iter(sha.values()), "unknown")
+        sha = str(sha)[:8]
         return f"hnsim {m.get('hnsim_version', '?')} \u00b7 run {self.run_id} \u00b7 config {sha} \u00b7 seed {m.get('seed', '?')} \u00b7 {m.get('replications', '?')} replications \u00b7 {when}"
 
 
