@@ -88,7 +88,7 @@ def comparison_dir(tmp_path_factory):
     later = lever["financial_year"] >= "2015-16"
     for metric, change in (("spend_total", -1e6), ("spend_special", -1e6), ("in_year_balance", 1e6)):
         lever.loc[later & (lever["metric"] == metric), "value"] += change
-    cost = lever[lever["metric"] == "spend_total"].assign(metric="lever_cost", value=np.where(lever.loc[lever["metric"] == "spend_total", "financial_year"] >= "2015-16", 2e5, 0.0))
+    cost = lever[lever["metric"] == "spend_total"].assign(metric="spend_levers", value=np.where(lever.loc[lever["metric"] == "spend_total", "financial_year"] >= "2015-16", 2e5, 0.0))
     annual = pd.concat([base, lever, cost], ignore_index=True)
     out = root / "cmp"
     store.write_parquet(annual, out / "annual.parquet")
