@@ -1,6 +1,6 @@
 """Command line: a thin shell over the Python API. Each module adds its commands to ``main``."""
 
-from hnsim.cli import compare, run  # noqa: F401  (register their commands)
+from hnsim.cli import compare, experiment, run  # noqa: F401  (register their commands)
 from hnsim.cli import sweep  # noqa: F401  (registers sweep, seek)
 from hnsim.cli import data  # noqa: F401
 from hnsim.cli import report  # noqa: F401

@@ -75,6 +75,17 @@ class ExtraPlaces(Frozen):
     source: str = Field(min_length=3)
 
 
+class DoseResponse(Frozen):
+    """Effects that grow with the money spent: sizes are multiplied by (cost / reference) ** exponent.
+
+    An exponent below 1 gives diminishing returns; 0 makes the effect independent of the cost.
+    """
+
+    reference_annual_cost_gbp: float = Field(gt=0, description="the annual cost at which the effect ranges apply")
+    exponent: float = Field(ge=0, le=2)
+    source: str = Field(min_length=3)
+
+
 class Lever(Frozen):
     """One action of the strategy as a mechanism."""
 
@@ -84,6 +95,7 @@ class Lever(Frozen):
     end_date: dt.date | None = Field(None, description="the effect and the cost stop on this date (a temporary shock or a pilot); none means never")
     ramp_up_years: Sourced[float] = Field(description="years from start to full effect (0 = at once)")
     annual_cost_gbp: Sourced[Money] = Field(description="running cost per year at the price base, charged from the start date")
+    dose_response: DoseResponse | None = Field(None, description="scale hazard and probability effects with annual_cost_gbp (for sweeps and goal-seek over funding)")
     hazard_effects: list[HazardEffect] = Field(default_factory=list)
     extra_places: list[ExtraPlaces] = Field(default_factory=list)
     refusal_change: EffectRange | None = Field(None, description="absolute change in the probability of refusing to assess")

@@ -114,8 +114,11 @@ def compile_levers(config: Config, calendar: Calendar, seed: int, replication: i
 def _compile_one(plan: LeverPlan, name: str, lever: Lever, calendar: Calendar, rng: np.random.Generator) -> None:
     end = calendar.day(lever.end_date) if lever.end_date is not None else float("inf")
     ramp = Ramp(calendar.day(lever.start_date), lever.ramp_up_years.value * DAYS_PER_YEAR, end)
+    dose = 1.0
+    if lever.dose_response is not None:
+        dose = (lever.annual_cost_gbp.value / lever.dose_response.reference_annual_cost_gbp) ** lever.dose_response.exponent
     for i, effect in enumerate(lever.hazard_effects):
-        change = _draw(rng, effect.change)
+        change = max(_draw(rng, effect.change) * dose, -1.0)
         plan.sampled[f"{name}.{effect.hazard}.{i}"] = change
         if change == 0.0:
             continue
@@ -135,7 +138,7 @@ def _compile_one(plan: LeverPlan, name: str, lever: Lever, calendar: Calendar, r
     ):
         effect = getattr(lever, attribute)
         if effect is not None:
-            size = _draw(rng, effect)
+            size = _draw(rng, effect) * dose
             plan.sampled[f"{name}.{attribute}"] = size
             shift.parts.append((size, ramp))
     for i, extra in enumerate(lever.extra_places):
