@@ -1,8 +1,10 @@
 """Speed and memory of hnsim on this machine, as ratios measured in one run.
 
-Measures (1) a bare SimPy timeout loop (events per second), (2) the model's own event throughput
-on one baseline replication, (3) seconds per baseline replication, and (4) peak memory of a
-replication; prints each and the ratio model / bare SimPy per event.
+Measures (1) a bare SimPy timeout loop (events per second), (2) the model's own throughput on
+baseline replications, counted two ways: SimPy events scheduled, and state changes (spells and flow
+events logged, including those of children without a plan, which are computed in numpy batches
+rather than as SimPy events), (3) seconds per baseline replication, and (4) peak memory of a
+replication; prints each and the ratios to bare SimPy.
 
     python benchmarks/throughput.py [--config configs/gloucestershire.yaml] [--replications 3]
 """
@@ -47,7 +49,7 @@ def main() -> None:
     config = load_config(args.config)
     params = compile_parameters(config)
     raw = bare_simpy()
-    sim_seconds, metric_seconds, events = [], [], []
+    sim_seconds, metric_seconds, events, changes = [], [], [], []
     for rep in range(args.replications):
         started = time.perf_counter()
         log = simulate(config, rep, config.simulation.seed, params)
@@ -56,17 +58,23 @@ def main() -> None:
         annual_metrics(log, params)
         metric_seconds.append(time.perf_counter() - started)
         events.append(log.sim_events)
+        # every state change the model makes, whether through a SimPy event or a numpy batch
+        changes.append(len(log.spell_state) + len(log.event_code))
     tracemalloc.start()
     simulate(config, 0, config.simulation.seed, params)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     model_rate = sum(events) / sum(sim_seconds)
+    change_rate = sum(changes) / sum(sim_seconds)
     per_rep = (sum(sim_seconds) + sum(metric_seconds)) / args.replications
     result = {
         "bare_simpy_events_per_second": round(raw),
         "model_events_per_replication": round(sum(events) / len(events)),
         "model_events_per_second": round(model_rate),
         "ratio_model_to_bare_simpy_per_event": round(model_rate / raw, 3),
+        "model_state_changes_per_replication": round(sum(changes) / len(changes)),
+        "model_state_changes_per_second": round(change_rate),
+        "ratio_state_changes_to_bare_simpy_events": round(change_rate / raw, 3),
         "seconds_per_replication": round(per_rep, 3),
         "seconds_simulating": round(sum(sim_seconds) / args.replications, 3),
         "seconds_deriving_metrics": round(sum(metric_seconds) / args.replications, 3),
