@@ -38,6 +38,8 @@ def test_shipped_config_is_valid():
 
 def test_every_sourced_value_cites_a_source():
     def walk(node, path):
+        if path == ".calibration":
+            return  # the fit's free parameters and record, not evidence for a value
         if isinstance(node, dict):
             if "value" in node and not path.endswith("expansions"):
                 assert isinstance(node.get("source"), str) and len(node["source"]) > 10, path

@@ -4,6 +4,7 @@ from hnsim.cli import compare, experiment, run  # noqa: F401  (register their co
 from hnsim.cli import sweep  # noqa: F401  (registers sweep, seek)
 from hnsim.cli import data  # noqa: F401
 from hnsim.cli import report  # noqa: F401
+from hnsim.cli import calibrate  # noqa: F401  (registers calibrate, backtest)
 from hnsim.cli.common import main
 
 __all__ = ["main"]
