@@ -118,7 +118,11 @@ def build_targets(observed: pd.DataFrame, first_fy: str, last_fy: str, fit_until
         if rule is None:
             continue
         required = rule.required and row.target_year in REQUIRED_YEARS.get(row.metric, ())
-        tolerance = max(rule.relative * abs(row.value), rule.floor)
+        # a published zero (a small authority's year with no plans ceased) still needs a positive
+        # tolerance: at least one child for counts
+        tolerance = max(rule.relative * abs(row.value), rule.floor, 0.0 if row.metric.startswith(("spend", "cumulative", "in_year")) else 1.0)
+        if tolerance <= 0:
+            continue
         targets.append(Target(row.metric, row.financial_year, row.target_year, float(row.value), tolerance, rule.weight, required, rule.how, row.source))
     census = obs[obs["kind"] == "census"]
     for fy, group in census.groupby("financial_year"):

@@ -27,9 +27,16 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
     return path
 
 
-def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
-    """Write a table as Parquet, atomically."""
-    return _atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
+def write_parquet(frame: pd.DataFrame, path: Path, metadata: dict[str, str] | None = None) -> Path:
+    """Write a table as Parquet, atomically; ``metadata`` (text by key) goes into the file's schema."""
+    if not metadata:
+        return _atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **{k.encode(): v.encode() for k, v in metadata.items()}})
+    return _atomic(path, lambda tmp: pq.write_table(table, tmp))
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:

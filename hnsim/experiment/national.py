@@ -1,0 +1,405 @@
+"""The national run: every local authority in DfE's SEN2 files built, calibrated and projected.
+
+One task per authority: its starter config (:mod:`hnsim.data.starter`) and observed series
+(:mod:`hnsim.data.series`) are made here, in the parent, and travel with the task (so Dask workers
+need no shared disk); the worker calibrates it with a modest budget (``calibration_report.fit``) and
+runs the calibrated config to the horizon. Layout of a national directory::
+
+    manifest.json                      design hash, budget, seed, versions, status, failed authorities
+    template.yaml                      the template config as read at the start (every starter's base)
+    notes.md                           what the tables are and which inputs are assumptions
+    authorities/916-gloucestershire.parquet
+                                       annual long table (replication, financial_year, metric, value)
+                                       of METRICS; the fit table and fit record in its metadata
+    projections.csv, england.csv, fit_by_authority.csv, caseload_check.csv, failures.csv (if any)
+
+An authority is done when its Parquet exists and the manifest's design hash matches; rerunning runs
+only the others, like a sweep. Every authority uses the same root seed and replications 0..R-1, so
+England's total is summed replication by replication.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import sys
+import tempfile
+import time
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+import yaml
+from tqdm.auto import tqdm
+
+import hnsim
+from hnsim.analysis import national as tables
+from hnsim.analysis.calibration_report import fit
+from hnsim.analysis.calibration_targets import RULES
+from hnsim.config import apply_overrides, validate
+from hnsim.data import sen2
+from hnsim.data.errors import DataError
+from hnsim.data.series import activity_series, caseload_series
+from hnsim.data.starter import NOT_GIVEN, TEMPLATE, starter_config
+from hnsim.experiment import store
+from hnsim.experiment.executors import Pool
+from hnsim.experiment.run import software_versions
+from hnsim.experiment.sweep import describe_error
+from hnsim.experiment.sweep_file import lookup
+
+#: Metrics kept for every authority (all additive, so England's total is their sum).
+METRICS = ("ehcp_total", "ehcp_mainstream", "ehcp_special", "ehcp_independent", "assessment_requests", "new_ehcps",
+           "spend_total", "spend_independent", "hnb_allocation", "in_year_balance", "cumulative_deficit")
+ANNUAL_COLUMNS = ["replication", "financial_year", "metric", "value"]
+METADATA_KEY = "hnsim.national"
+
+
+class NationalMismatch(Exception):
+    """The output directory holds a national run of another design; one line per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class NationalDesign:
+    """What every authority's task shares: the data, the calibration budget and the projection."""
+
+    sen2_dir: Path
+    replications: int = 10  # of the projection (and of the fit table), numbered 0..R-1 everywhere
+    fit_replications: int = 2  # per calibration evaluation (common random numbers)
+    max_evaluations: int = 11  # 4 free parameters: a start, two Jacobians and two steps
+    horizon: int | None = None  # project to 31 March of this year (default: the template's end)
+    seed: int | None = None  # root seed shared by every authority (default: the template's)
+    template: Path = TEMPLATE  # the config starter configs are made from
+
+    def resolved(self) -> "NationalDesign":
+        """The design with the template's horizon and seed filled in."""
+        template = yaml.safe_load(Path(self.template).read_text(encoding="utf-8"))["simulation"]
+        end = dt.date.fromisoformat(str(template["end_date"]))
+        return replace(self, sen2_dir=Path(self.sen2_dir), horizon=self.horizon or (end.year if end.month <= 3 else end.year + 1),
+                       seed=self.seed or int(template["seed"]))
+
+    def fit_until(self) -> int:
+        """The latest January census in the files: calibration fits up to it, and it is checked."""
+        return int(sen2.read_file(self.sen2_dir, "age_caseload")["year"].max())
+
+    def design_hash(self, template_text: bytes | None = None) -> str:
+        """sha256 of what fixes every authority's result: the SEN2 files, the template config (its
+        ``template_text`` if given), the free parameters, the budget, seed, horizon and metrics (not
+        which authorities are run, nor where the files are)."""
+        digest = hashlib.sha256()
+        for key in sorted(sen2.FILES):
+            digest.update((Path(self.sen2_dir) / sen2.FILES[key].filename).read_bytes())
+        digest.update(template_text if template_text is not None else Path(self.template).read_bytes())
+        fields = {k: v for k, v in asdict(self).items() if k not in ("sen2_dir", "template")}
+        spec = {"design": fields, "metrics": METRICS, "free": FREE_PARAMETERS, "fit_until": self.fit_until()}
+        digest.update(json.dumps(spec, sort_keys=True, default=str).encode())
+        return digest.hexdigest()
+
+
+#: Free parameters of every authority's calibration: (path, range as multiples of the starter's value
+#: or absolute, log scale). Scale-free, so one list serves Rutland and Kent; the budget allows few.
+FREE_PARAMETERS: tuple[tuple[str, str, float, float, bool], ...] = (
+    ("sen_support.request_rate.value.primary", "times", 0.4, 2.5, True),
+    ("sen_support.request_rate.value.secondary", "times", 0.4, 2.5, True),
+    ("sen_support.request_trend.growth_per_year.value", "absolute", 0.0, 0.45, False),
+    ("ehcp.leave_education_rate.value.post16", "absolute", 0.02, 0.3, True),
+)
+
+
+def calibration_section(data: dict[str, Any]) -> dict[str, Any]:
+    """The ``calibration:`` section for a starter config: FREE_PARAMETERS around its own values.
+
+    Replaces any section inherited from the template, whose ranges are Gloucestershire's.
+    """
+    free = []
+    for path, kind, low, high, log in FREE_PARAMETERS:
+        value = float(lookup(data, path))
+        if kind == "times":
+            if value <= 0:  # no requests at all in the files: nothing to scale
+                continue
+            low, high = value * low, value * high
+        free.append({"path": path, "low": round(low, 8), "high": round(high, 8), "log_scale": log})
+    return {"free": free}
+
+
+@dataclass
+class AuthorityTask:
+    """Everything a worker needs for one authority (plain data: it crosses processes)."""
+
+    old_la_code: str
+    la_code: str
+    la_name: str
+    region_name: str
+    config: dict[str, Any]
+    observed: pd.DataFrame
+    fit_until: int
+    replications: int
+    fit_replications: int
+    max_evaluations: int
+    observed_from: str = ""  # where the observed series came from, for the calibrated config's sources
+    assumptions: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def file_name(auth: sen2.Authority) -> str:
+    """The authority's result file name: '916-gloucestershire.parquet'."""
+    return f"{auth.old_la_code}-{re.sub(r'[^a-z0-9]+', '-', auth.name.lower()).strip('-')}.parquet"
+
+
+def national_authorities(sen2_dir: Path, wanted: list[str] | None = None) -> list[sen2.Authority]:
+    """The authorities of the national run: those with their own rows in the latest January census
+    (152 in the 2019 files; Bournemouth, Christchurch and Poole and Dorset Council, formed in April
+    2019, are counted there as Bournemouth, Poole and Dorset county), largest caseload first; or the
+    ones named in ``wanted`` (names or codes). Raises DataError on an unknown name or a region."""
+    if wanted:
+        found = [sen2.find_authority(sen2_dir, w) for w in wanted]
+        bad = [f"'{w}' is {a.level.lower()} ({a.name}); hnsim national runs local authorities" for w, a in zip(wanted, found) if a.level != sen2.LEVEL_LA]
+        if bad:
+            raise DataError(bad)
+        chosen = list({a.old_la_code: a for a in found}.values())
+    else:
+        chosen = list(sen2.list_authorities(sen2_dir))
+    sizes = census_caseloads(sen2_dir)
+    if not wanted:
+        chosen = [a for a in chosen if a.old_la_code in sizes]
+    return sorted(chosen, key=lambda a: (-sizes.get(a.old_la_code, 0.0), a.old_la_code))
+
+
+def census_caseloads(sen2_dir: Path, year: int | None = None) -> dict[str, float]:
+    """January caseload (statements and plans, ``Total_all``) by old_la_code as published for the
+    latest census (or ``year``): each authority's own row only, never a predecessor's."""
+    data = sen2.read_file(sen2_dir, "age_caseload")
+    year = year or int(data["year"].max())
+    rows = data[(data["year"] == year) & (data["characteristic_age"] == "Total") & (data["geographic_level"] == sen2.LEVEL_LA)]
+    return {str(c): float(v) for c, v in zip(rows["old_la_code"], rows["Total_all"]) if pd.notna(v)}
+
+
+def prepare(design: NationalDesign, auth: sen2.Authority) -> AuthorityTask:
+    """The authority's task: starter config with the national calibration section, seed and horizon,
+    and its observed series. Raises DataError or ConfigError when the files cannot give one."""
+    data, _warnings = starter_config(design.sen2_dir, auth.old_la_code, design.template)
+    data["calibration"] = calibration_section(data)
+    data = apply_overrides(data, {"simulation.seed": design.seed, "simulation.end_date": f"{design.horizon}-03-31"})
+    validate(data, f"starter config for {auth.label}")
+    observed = pd.concat([caseload_series(design.sen2_dir, auth), activity_series(design.sen2_dir, auth)], ignore_index=True)
+    # A published zero has no tolerance in the calibration targets (relative tolerance, no floor):
+    # leave it out rather than divide by zero, and say so in the record.
+    zero = observed["value"].eq(0) & observed["metric"].map(lambda m: m in RULES and RULES[m].floor == 0)
+    notes = [f"observed zero left out (no tolerance for it): {r.metric} {r.year}" for r in observed[zero].itertuples()]
+    return AuthorityTask(auth.old_la_code, auth.new_la_code, auth.name, auth.region_name, data, observed[~zero].reset_index(drop=True),
+                         design.fit_until(), design.replications, design.fit_replications, design.max_evaluations,
+                         f"SEN2 files in {design.sen2_dir}, {auth.label}, by hnsim national", not_given(data), notes)
+
+
+def not_given(data: dict[str, Any], prefix: str = "") -> list[str]:
+    """Paths of the values whose source marks them NOT GIVEN (money the SEN2 files do not hold)."""
+    found = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            if str(value.get("source", "")).startswith(NOT_GIVEN):
+                found.append(f"{prefix}{key}")
+            found += not_given(value, f"{prefix}{key}.")
+    return found
+
+
+@dataclass
+class AuthorityOutcome:
+    """A worker's result: the projection (long table of METRICS), the fit table and its record."""
+
+    annual: pd.DataFrame
+    fit_table: pd.DataFrame
+    info: dict[str, Any]
+
+
+def run_authority(task: AuthorityTask) -> AuthorityOutcome:
+    """Calibrate one authority's starter config and run the calibrated config to its horizon.
+
+    Runs in a worker, single-threaded. The fit's final run goes to the horizon, so the projection
+    and the fit table come from the same ``task.replications`` replications.
+    """
+    started, cpu_started = time.perf_counter(), time.process_time()
+    end = dt.date.fromisoformat(str(task.config["simulation"]["end_date"]))
+    with tempfile.TemporaryDirectory(prefix="hnsim-observed-") as observed_dir:
+        task.observed.to_csv(Path(observed_dir) / "observed.csv", index=False)
+        result = fit(task.config, observed_dir, task.fit_until, task.fit_replications, task.max_evaluations, task.replications,
+                     workers=1, start="config", report_until=end.year - 1)
+    # the series were in a temporary directory: name where they came from instead
+    calibrated = yaml.safe_dump(result.data, sort_keys=False, allow_unicode=True, width=200).replace(observed_dir, task.observed_from)
+    annual = result.annual[result.annual["metric"].isin(METRICS)]
+    annual = annual[ANNUAL_COLUMNS].sort_values(["metric", "financial_year", "replication"], kind="stable").reset_index(drop=True)
+    free = [p["path"] for p in task.config["calibration"]["free"]]
+    info = {"old_la_code": task.old_la_code, "la_code": task.la_code, "la_name": task.la_name, "region_name": task.region_name,
+            "fit": {**result.data["calibration"]["fit"], "data_dir": task.observed_from}, "objective": result.objective, "evaluations": result.evaluations,
+            "free": task.config["calibration"]["free"], "fitted": {p: lookup(result.data, p) for p in free}, "started_from": {p: lookup(task.config, p) for p in free},
+            "assumptions": task.assumptions, "notes": task.notes + list(result.notes), "seconds": round(time.perf_counter() - started, 2),
+            "cpu_seconds": round(time.process_time() - cpu_started, 2),
+            "calibrated_config": calibrated}
+    return AuthorityOutcome(annual, result.table.reset_index(drop=True), info)
+
+
+def write_authority(outcome: AuthorityOutcome, path: Path) -> None:
+    """One file per authority, atomically: the projection as Parquet, the fit table and record in
+    the file's metadata (JSON), so an authority is either wholly written or not at all."""
+    extra = json.dumps({"info": outcome.info, "fit_table": json.loads(outcome.fit_table.to_json(orient="records"))}, default=str)
+    store.write_parquet(outcome.annual, path, {METADATA_KEY: extra})
+
+
+def read_authority(path: Path) -> AuthorityOutcome:
+    """An authority's stored projection, fit table and record."""
+    table = pq.read_table(path)
+    extra = json.loads(table.schema.metadata[METADATA_KEY.encode()])
+    return AuthorityOutcome(table.to_pandas(), pd.DataFrame(extra["fit_table"]), extra["info"])
+
+
+@dataclass
+class NationalResult:
+    """What a national run left on disk, and its tables."""
+
+    out_dir: Path
+    projections: pd.DataFrame
+    england: pd.DataFrame
+    fit_by_authority: pd.DataFrame
+    check: pd.DataFrame
+    failures: pd.DataFrame
+    manifest: dict[str, Any]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def run_national(design: NationalDesign, authorities: list[sen2.Authority], out_dir: str | Path, pool: Pool, progress: bool = False) -> NationalResult:
+    """Run the authorities not already done in ``out_dir`` and write the national tables.
+
+    Raises :class:`NationalMismatch` if ``out_dir`` holds a run of another design. An authority
+    whose preparation or run raises is recorded in ``failures.csv`` and the others go on. On
+    Ctrl-C the manifest says ``interrupted`` and the authorities written so far are kept.
+    """
+    design = design.resolved()
+    out_dir = Path(out_dir)
+    template_text = Path(design.template).read_bytes()  # one snapshot: the template may be edited while the run goes on
+    design_hash = design.design_hash(template_text)
+    previous = store.read_manifest(out_dir) if (out_dir / "manifest.json").exists() else None
+    if previous and previous.get("design_hash") != design_hash:
+        raise NationalMismatch([f"{out_dir}: holds a national run of another design (the SEN2 files, the template config, the budget, seed, "
+                                f"horizon or hnsim's free parameters changed: design hash {str(previous.get('design_hash'))[:12]}, now {design_hash[:12]}); "
+                                "use another --out, or delete the directory to start again"])
+    if previous is None and any((out_dir / "authorities").glob("*.parquet")):
+        raise NationalMismatch([f"{out_dir}: holds authority results but no manifest.json; use another --out"])
+    sizes = census_caseloads(design.sen2_dir)
+    manifest: dict[str, Any] = {
+        "hnsim_version": hnsim.__version__, "status": "running", "design_hash": design_hash, "sen2_dir": str(design.sen2_dir),
+        "template": str(design.template), "fit_until": design.fit_until(), "horizon": f"{design.horizon}-03-31", "seed": design.seed,
+        "replications": design.replications, "fit_replications": design.fit_replications, "max_evaluations": design.max_evaluations,
+        "free_parameters": [{"path": p, "range": k, "low": lo, "high": hi, "log_scale": lg} for p, k, lo, hi, lg in FREE_PARAMETERS],
+        "metrics": list(METRICS), "authorities": len(authorities), "authorities_done": 0, "authorities_failed": [],
+        "assumptions": {"note": tables.ASSUMPTIONS_NOTE}, "executor": pool.description,
+        "sessions": (previous or {}).get("sessions", 0) + 1, "first_started_at": (previous or {}).get("first_started_at") or _now(),
+        "started_at": _now(), "finished_at": None, "wall_seconds": None, "command": " ".join(sys.argv), "software": software_versions(),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    store.write_json(manifest, out_dir / "manifest.json")
+    store.write_text(template_text.decode("utf-8"), out_dir / "template.yaml")
+    design = replace(design, template=out_dir / "template.yaml")
+    paths = {a.old_la_code: out_dir / "authorities" / file_name(a) for a in authorities}
+    todo = [a for a in authorities if not paths[a.old_la_code].exists()]
+    failures: dict[str, tuple[sen2.Authority, str, str]] = {}
+    started = time.perf_counter()
+    weight = {a.old_la_code: max(sizes.get(a.old_la_code, 0.0), 1.0) for a in authorities}  # work is about caseload
+    done_before = [a for a in authorities if a not in todo]
+    bar = tqdm(total=round(sum(weight.values())), initial=round(sum(weight[a.old_la_code] for a in done_before)), unit=" plans", disable=not progress,
+               desc="national", bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} plans{postfix} [{elapsed}<{remaining}]")
+    count = {"done": len(done_before)}
+
+    def finished(auth: sen2.Authority) -> None:
+        count["done"] += 1
+        bar.set_postfix_str(f"authorities {count['done']}/{len(authorities)}", refresh=False)
+        bar.update(round(weight[auth.old_la_code]))
+
+    bar.set_postfix_str(f"authorities {count['done']}/{len(authorities)}")
+    try:
+        _run_authorities(design, todo, pool, paths, failures, finished)
+    except BaseException as exc:
+        manifest.update(status="interrupted" if isinstance(exc, KeyboardInterrupt) else "failed", error=repr(exc),
+                        authorities_done=sum(p.exists() for p in paths.values()))
+        store.write_json(manifest, out_dir / "manifest.json")
+        raise
+    finally:
+        bar.close()
+    result = _write_tables(design, authorities, paths, failures, out_dir, manifest)
+    manifest.update(status="complete" if not failures else "failed", authorities_done=len(authorities) - len(failures),
+                    authorities_failed=[f"{a.label}" for a, _, _ in failures.values()], finished_at=_now(),
+                    wall_seconds=round(time.perf_counter() - started, 3), check=json.loads(result.check.to_json(orient="records")))
+    store.write_json(manifest, out_dir / "manifest.json")
+    result.manifest = manifest
+    return result
+
+
+def _run_authorities(design: NationalDesign, todo: list[sen2.Authority], pool: Pool, paths: dict[str, Path],
+                     failures: dict[str, tuple[sen2.Authority, str, str]], finished) -> None:
+    """Prepare a few authorities ahead of the workers, submit them, write each as it completes."""
+    queue = list(reversed(todo))  # largest first: the long tasks do not finish last
+    running: dict[Future, sen2.Authority] = {}
+    try:
+        while queue or running:
+            while queue and len(running) < pool.workers + 1:  # one prepared ahead keeps every worker busy
+                auth = queue.pop()
+                try:
+                    task = prepare(design, auth)
+                except Exception as exc:  # the files cannot give this authority a config: record, go on
+                    failures[auth.old_la_code] = (auth, "prepare", describe_error(exc))
+                    finished(auth)
+                    continue
+                running[pool.executor.submit(run_authority, task)] = auth
+            if not running:
+                continue
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in done:
+                auth = running.pop(future)
+                error = future.exception()
+                if isinstance(error, BrokenExecutor):
+                    raise error
+                if error is not None:
+                    failures[auth.old_la_code] = (auth, "calibrate and run", describe_error(error))
+                else:
+                    write_authority(future.result(), paths[auth.old_la_code])
+                finished(auth)
+    except BaseException:
+        for future in running:
+            future.cancel()
+        raise
+
+
+def _write_tables(design: NationalDesign, authorities: list[sen2.Authority], paths: dict[str, Path],
+                  failures: dict[str, tuple[sen2.Authority, str, str]], out_dir: Path, manifest: dict[str, Any]) -> NationalResult:
+    """projections.csv, england.csv, fit_by_authority.csv, caseload_check.csv, failures.csv, notes.md
+    from the stored files of the authorities run (never from memory, so a resumed run's tables are
+    the same as an uninterrupted one's)."""
+    outcomes = [read_authority(paths[a.old_la_code]) for a in authorities if paths[a.old_la_code].exists() and a.old_la_code not in failures]
+    projections = tables.projection_table(outcomes)
+    england = tables.england_table(outcomes)
+    fit_until = design.fit_until()
+    fits = tables.fit_by_authority(outcomes, fit_until)
+    given = sorted({path for o in outcomes for path in o.info["assumptions"]})
+    manifest["assumptions"] = {"note": tables.ASSUMPTIONS_NOTE, "not_given": given}
+    published = float(sen2.caseload_by_age(design.sen2_dir, "England").query(f"year == {fit_until} and characteristic_age == 'Total'")["plans"].item())
+    observed = census_caseloads(design.sen2_dir, fit_until)
+    check = tables.caseload_check(outcomes, {a.old_la_code: observed.get(a.old_la_code) for a in authorities}, published, fit_until)
+    failed = pd.DataFrame([{"la_code": a.new_la_code, "old_la_code": a.old_la_code, "la_name": a.name, "stage": stage, "error": error}
+                           for a, stage, error in failures.values()], columns=["la_code", "old_la_code", "la_name", "stage", "error"])
+    for name, frame in (("projections.csv", projections), ("england.csv", england), ("fit_by_authority.csv", fits), ("caseload_check.csv", check)):
+        store.write_csv(frame, out_dir / name)
+    if failures:
+        store.write_csv(failed, out_dir / "failures.csv")
+    else:
+        (out_dir / "failures.csv").unlink(missing_ok=True)
+    store.write_text(tables.notes(manifest, check, fits, len(outcomes), len(authorities), failed), out_dir / "notes.md")
+    return NationalResult(out_dir, projections, england, fits, check, failed, manifest)
