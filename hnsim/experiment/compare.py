@@ -14,7 +14,7 @@ from hnsim.analysis.compare import decompose_spend, outcome_table, paired_differ
 from hnsim.analysis.summary import summarise
 from hnsim.config import Config, config_dict, config_sha256, load_config
 from hnsim.experiment import store
-from hnsim.experiment.run import _now, software_versions
+from hnsim.experiment.run import _now, record_completion, record_failure, software_versions
 from hnsim.experiment.runner import combine, run_tasks
 
 BASE = "baseline"
@@ -73,9 +73,7 @@ def compare(
         try:
             results = run_tasks(tasks, seed, workers, on_done=lambda _: bar.update(1))
         except BaseException as exc:
-            manifest["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-            if out is not None:
-                store.write_json(manifest, out / "manifest.json")
+            record_failure(manifest, out, exc)
             raise
     annual = combine(results)
     summary = summarise(annual)
@@ -89,12 +87,7 @@ def compare(
         "decomposition": decompose_spend(annual, BASE),
         "outcomes": outcome_table(summary, chosen),
     }
-    manifest.update(
-        status="complete",
-        finished_at=_now(),
-        wall_seconds=round(time.perf_counter() - started, 3),
-        sim_events=sum(r.sim_events for r in results),
-    )
+    record_completion(manifest, started, results)
     if out is not None:
         store.write_parquet(annual, out / "annual.parquet")
         for name, table in tables.items():

@@ -103,26 +103,36 @@ def run(
             results, manifest["precision"] = replicate_until(config, scenario, precision, replications, seed, workers, on_done=lambda _: bar.update(1))
             manifest["replications"] = len(results)
     except BaseException as exc:
-        manifest["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        manifest["error"] = repr(exc)
-        if out is not None:
-            store.write_json(manifest, out / "manifest.json")
+        record_failure(manifest, out, exc)
         raise
     finally:
         bar.close()
     annual = combine(results)
     summary = summarise(annual)
+    record_completion(manifest, started, results)
+    if out is not None:
+        store.write_parquet(annual, out / "annual.parquet")
+        store.write_csv(summary, out / "summary.csv")
+        store.write_json(manifest, out / "manifest.json")
+    return RunResult(annual, summary, manifest, out)
+
+
+def record_failure(manifest: dict[str, Any], out: Path | None, exc: BaseException) -> None:
+    """Mark a manifest interrupted or failed (and write it), so no directory looks complete that is not."""
+    manifest["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+    manifest["error"] = repr(exc)
+    if out is not None:
+        store.write_json(manifest, out / "manifest.json")
+
+
+def record_completion(manifest: dict[str, Any], started: float, results: list) -> None:
+    """Mark a manifest complete, with the finish time, wall seconds and simulation events."""
     manifest.update(
         status="complete",
         finished_at=_now(),
         wall_seconds=round(time.perf_counter() - started, 3),
         sim_events=sum(r.sim_events for r in results),
     )
-    if out is not None:
-        store.write_parquet(annual, out / "annual.parquet")
-        store.write_csv(summary, out / "summary.csv")
-        store.write_json(manifest, out / "manifest.json")
-    return RunResult(annual, summary, manifest, out)
 
 
 def read_run(run_dir: str | Path) -> RunResult:
