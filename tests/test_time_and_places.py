@@ -95,3 +95,31 @@ def test_pool_cancel_returns_granted_place():
     assert event.triggered and pool.occupied == 1
     pool.cancel(event)  # x no longer wants it
     assert pool.occupied == 0 and pool.free() == 1
+
+
+def test_request_multipliers_by_year_carry_the_last_level_forward():
+    from hnsim.model.parameters import _by_year_clock
+
+    cal = Calendar(dt.date(2014, 4, 1), dt.date(2018, 3, 31))
+    clock = _by_year_clock(cal, {"2015-16": 0.5, "2016-17": 2.0})
+    assert clock.multiplier(cal.day(dt.date(2014, 6, 1))) == 0.5  # before the first listed year
+    assert clock.multiplier(cal.day(dt.date(2015, 6, 1))) == 0.5
+    assert clock.multiplier(cal.day(dt.date(2016, 6, 1))) == 2.0
+    assert clock.multiplier(cal.day(dt.date(2017, 6, 1))) == 2.0  # after the last: kept
+
+
+def test_post16_cease_by_year_ends_plans_at_year_12_in_those_years_only():
+    from conftest import scaled_data
+    from hnsim.config import validate
+    from hnsim.model import compile_parameters, simulate
+    from hnsim.model import records as R
+
+    data = scaled_data(0.2, end_date="2016-03-31")
+    data["placement"]["transfer"]["post16_cease_probability_by_year"] = {"value": {"2014-15": 1.0}, "source": "test"}
+    config = validate(data)
+    params = compile_parameters(config)
+    log = simulate(config, 0, 4, params)
+    sept_2014, sept_2015 = params.calendar.day(dt.date(2014, 9, 1)), params.calendar.day(dt.date(2015, 9, 1))
+    starts = [(s, p, st) for s, p, st in zip(log.spell_start, log.spell_phase, log.spell_state) if st >= 10 and p == R.PHASE_POST16]
+    assert not [s for s, _, _ in starts if s == sept_2014]  # every year-12 transfer in 2014-15 ceased
+    assert [s for s, _, _ in starts if s == sept_2015]  # but not in 2015-16

@@ -29,6 +29,27 @@ def _prepare(config: str, data_dir: str):
     return data, observed
 
 
+def without_later_years(data: dict, fit_until: int) -> dict:
+    """Drop free parameters for financial years starting after ``fit_until`` (nothing can fit them)
+    and their entries, so those years carry the last fitted year's level forward."""
+    import copy
+
+    from hnsim.analysis.calibration import sourced_node
+    from hnsim.experiment.sweep_file import lookup
+
+    data = copy.deepcopy(data)
+    kept = []
+    for free in data["calibration"]["free"]:
+        label = free["path"].rsplit(".", 1)[-1]
+        if len(label) == 7 and label[4] == "-" and label[:4].isdigit() and int(label[:4]) > fit_until:
+            by_year = lookup(data, free["path"].rsplit(".", 1)[0])
+            by_year.pop(label, None)
+            continue
+        kept.append(free)
+    data["calibration"]["free"] = kept
+    return data
+
+
 def _run_fit(data, data_dir, fit_until, replications, max_evaluations, report_replications, workers, start, report_until=None):
     from hnsim.analysis.calibration_report import fit
     from hnsim.config import ConfigError
@@ -98,6 +119,7 @@ def backtest_command(config: str, data_dir: str, replications: int, max_evaluati
     if last <= fit_until:
         fail_input([f"{data_dir}: no observed figures after {fit_until} to test on (last year {last})"])
     out_dir = Path(out) if out else Path("results") / f"{Path(config).stem}-backtest-{fit_until}"
+    data = without_later_years(data, fit_until)
     result = _run_fit(data, data_dir, fit_until, replications, max_evaluations, report_replications, workers or default_workers(), "centre", report_until=last)
     test, mape = backtest_summary(result.table, fit_until)
     inside = int(test["inside_90"].sum())

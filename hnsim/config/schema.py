@@ -234,6 +234,7 @@ class SenSupport(Frozen):
 
     request_rate: PhaseRates = Field(description="hazard per year of a request for an EHC needs assessment")
     request_trend: Trend | None = None
+    request_multiplier_by_year: Sourced[dict[str, NonNegative]] | None = Field(None, description="multiplier on the request hazard by financial year, e.g. '2015-16'; a later year keeps the last multiplier listed, an earlier one the first; captures the years of the 2014 reforms that a smooth trend cannot")
     request_need_multiplier: NeedMultipliers
     enhanced_request_multiplier: Sourced[NonNegative] = Field(description="relative request hazard at the enhanced level (MyPlan+)")
     escalation_to_enhanced_rate: PhaseRates
@@ -282,6 +283,7 @@ class PhaseTransfer(Frozen):
     mainstream_to_special_probability: Sourced[dict[str, Probability]] = Field(description="by phase entered: primary (reception), secondary (year 7)")
     post16_destinations: ShareTable = Field(description="at year 12, by current setting group (school, special, independent): shares over stay, post16_fe, post16_specialist, cease")
     post19_continue_probability: Sourced[Probability] = Field(description="share of plans that continue at age 19")
+    post16_cease_probability_by_year: Sourced[dict[str, Probability]] | None = Field(None, description="extra share of plans ceasing at year 12 by financial year of the transfer (statements ending at 16 under the rules before the 2014 reforms, during the transition)")
 
 
 class Placement(Frozen):
@@ -416,6 +418,9 @@ class Config(Frozen):
                 _parse_fy(label)
         for label in self.ehcp.post16_conversions_by_year.value:
             _parse_fy(label)
+        for by_year in (self.sen_support.request_multiplier_by_year, self.placement.transfer.post16_cease_probability_by_year):
+            for label in by_year.value if by_year is not None else ():
+                _parse_fy(label)
         for name, lever in self.levers.items():
             if lever.enabled and lever.bespoke_share is not None and "bespoke" not in self.costs.settings:
                 raise ValueError(f"lever {name} places children in bespoke packages: costs.settings needs a 'bespoke' entry")

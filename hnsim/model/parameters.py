@@ -70,6 +70,19 @@ def _trend(calendar: Calendar, trend: Trend | None) -> Clock:
     return trend_clock(0.0, calendar.horizon, trend.growth_per_year.value, calendar.day(trend.from_date), until)
 
 
+def _by_year_clock(calendar: Calendar, multipliers: dict[str, float]) -> Clock:
+    """A step clock over financial years: each listed year's multiplier; a year after the last one
+    listed keeps the last (so the fitted level carries into the projection), a year before the first
+    takes the first."""
+    listed = sorted(multipliers)
+    knots, values = [], []
+    for label, first, _ in calendar.fy_bounds():
+        earlier = [y for y in listed if y <= label]
+        knots.append(first)
+        values.append(multipliers[earlier[-1]] if earlier else multipliers[listed[0]])
+    return Clock(knots, values)
+
+
 def compile_parameters(config: Config) -> Parameters:
     """Turn a config into :class:`Parameters`."""
     sim = config.simulation
@@ -83,6 +96,11 @@ def compile_parameters(config: Config) -> Parameters:
     ):
         clock = _trend(calendar, trend)
         params.clocks[name] = [clock] * len(PHASES)
+    by_year = config.sen_support.request_multiplier_by_year
+    if by_year is not None and any(m != 1.0 for m in by_year.value.values()):
+        steps = _by_year_clock(calendar, by_year.value)
+        base = params.clocks["sen_support.request"][0]
+        params.clocks["sen_support.request"] = [steps if base is FLAT else base.times(steps)] * len(PHASES)
     places = config.capacity.places.value
     for pool in SPECIAL_POOLS:
         schedule = [(0.0, places.get(pool, 0))]

@@ -108,6 +108,8 @@ class PathwayModel(Arrivals, WithPlan):
         self.transfer_to_special = pl.transfer.mainstream_to_special_probability.value
         self.post16_destinations = {g: cumulative(v, POST16_OPTIONS) for g, v in pl.transfer.post16_destinations.value.items()}
         self.post19_continue = pl.transfer.post19_continue_probability.value
+        cease_by_year = pl.transfer.post16_cease_probability_by_year
+        self.post16_cease_by_fy = [cease_by_year.value.get(label, 0.0) if cease_by_year else 0.0 for label, _, _ in bounds]
         ident = c.identification
         self.need_shares = {PHASES.index(ph): cumulative(v, NEEDS) for ph, v in ident.need_shares.value.items()}
         self.initial_settings = {PHASES.index(ph): cumulative(v, SETTINGS) for ph, v in c.initial_population.ehcp_setting_shares.value.items()}

@@ -6,6 +6,8 @@ log, place pools, rates and bookkeeping (``set_state``, ``leave``, ``draw``...).
 
 from __future__ import annotations
 
+import bisect
+
 from typing import Generator
 
 from hnsim.config.schema import NEEDS, PHASES, SETTINGS
@@ -187,6 +189,11 @@ class WithPlan:
                 self.set_state(child, state, phase)
             return "continue"
         if phase == R.PHASE_POST16:
+            extra_cease = self.post16_cease_by_fy[min(max(bisect.bisect_right(self._fy_starts, now) - 1, 0), len(self._fy_starts) - 1)]
+            # draw only in the transition years given, so later years keep their random numbers
+            if extra_cease > 0.0 and draws.uniform() < extra_cease:
+                self.leave(child, R.EV_CEASED_LEFT_EDUCATION)
+                return "exit"
             group = SCHOOL_GROUP.get(state, "school")
             shares = self.post16_destinations.get(group)
             choice = POST16_OPTIONS[choose(shares, draws.uniform())] if shares else "stay"
