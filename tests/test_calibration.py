@@ -19,6 +19,8 @@ from hnsim.data.observed import load_observed
 from hnsim.experiment.runner import combine, run_tasks
 from hnsim.experiment.sweep_file import lookup
 
+import yaml
+
 from conftest import ROOT, baseline_data, scaled_data
 
 OBSERVED = ROOT / "data" / "gloucestershire"
@@ -141,14 +143,26 @@ def test_calibration_recovers_known_parameters(tmp_path: Path):
     truth = {"sen_support.request_rate.value.primary": 0.03, "placement.first_setting_shares.value.primary.special": 0.3}
     spec = CalibrationSpec(free=free)
     made = C.set_parameters(base, spec.free, list(truth.values()))
-    history = _synthetic_history(made, seed=777, replications=6)  # other random numbers than the fit's
+    history = _synthetic_history(made, seed=777, replications=16)  # other random numbers than the fit's
     history.to_csv(tmp_path / "history.csv", index=False)
     start = copy.deepcopy(base)
     start["calibration"] = {"free": free}
     start = C.set_parameters(start, spec.free, [0.012, 0.1])  # perturbed well away from the truth
-    result = fit(start, tmp_path, 2017, replications=4, max_evaluations=40, report_replications=4, workers=1)
+    result = fit(start, tmp_path, 2017, replications=8, max_evaluations=40, report_replications=4, workers=2)
     got = {p.path: lookup(result.data, p.path) for p in spec.free}
     assert got["sen_support.request_rate.value.primary"] == pytest.approx(0.03, rel=0.2)
     assert got["placement.first_setting_shares.value.primary.special"] == pytest.approx(0.3, abs=0.07)
     assert result.objective < 1.0
     assert result.data["calibration"]["fit"]["fit_until"] == 2017
+
+
+def test_backtest_drops_the_years_it_cannot_fit():
+    from hnsim.cli.calibrate import without_later_years
+
+    data = yaml.safe_load((ROOT / "configs" / "gloucestershire.yaml").read_text(encoding="utf-8"))
+    trimmed = without_later_years(data, 2017)
+    kept = {f["path"] for f in trimmed["calibration"]["free"]}
+    assert "sen_support.request_multiplier_by_year.value.2017-18" in kept
+    assert "sen_support.request_multiplier_by_year.value.2018-19" not in kept
+    assert set(trimmed["sen_support"]["request_multiplier_by_year"]["value"]) == {"2014-15", "2015-16", "2016-17", "2017-18"}
+    assert "2018-19" in data["sen_support"]["request_multiplier_by_year"]["value"]  # the input is untouched

@@ -110,7 +110,7 @@ FREE_PARAMETERS: tuple[tuple[str, str, float, float, bool], ...] = (
     ("sen_support.request_rate.value.primary", "times", 0.4, 2.5, True),
     ("sen_support.request_rate.value.secondary", "times", 0.4, 2.5, True),
     ("sen_support.request_trend.growth_per_year.value", "absolute", 0.0, 0.45, False),
-    ("ehcp.leave_education_rate.value.post16", "absolute", 0.02, 0.3, True),
+    ("ehcp.leave_education_rate.value.post16", "absolute", 0.005, 0.3, True),
 )
 
 
@@ -126,6 +126,8 @@ def calibration_section(data: dict[str, Any]) -> dict[str, Any]:
             if value <= 0:  # no requests at all in the files: nothing to scale
                 continue
             low, high = value * low, value * high
+        else:  # an absolute range must still hold the starter's value, where the search begins
+            low, high = min(low, value), max(high, value)
         free.append({"path": path, "low": round(low, 8), "high": round(high, 8), "log_scale": log})
     return {"free": free}
 
