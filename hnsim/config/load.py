@@ -22,7 +22,7 @@ class ConfigError(Exception):
         super().__init__("\n".join(problems))
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise ConfigError([f"{path}: file not found"])
     if path.is_dir():
@@ -60,7 +60,7 @@ def _format_location(loc: tuple) -> str:
     return ".".join(parts) or "(top level)"
 
 
-def _problems(exc: ValidationError, source: str) -> list[str]:
+def validation_problems(exc: ValidationError, source: str) -> list[str]:
     lines = []
     for err in exc.errors(include_url=False):
         where = _format_location(err["loc"])
@@ -82,7 +82,7 @@ def validate(data: dict[str, Any], source: str = "<config>") -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_problems(exc, source)) from None
+        raise ConfigError(validation_problems(exc, source)) from None
 
 
 def load_config(path: str | Path, overlays: Iterable[str | Path] = (), overrides: dict[str, Any] | None = None) -> Config:
@@ -91,11 +91,11 @@ def load_config(path: str | Path, overlays: Iterable[str | Path] = (), overrides
     ``overrides`` maps dotted paths (``assessment.team_capacity.value``) to values.
     """
     path = Path(path)
-    data = _read_yaml(path)
+    data = read_yaml(path)
     names = [str(path)]
     for overlay in overlays:
         overlay = Path(overlay)
-        data = deep_merge(data, _read_yaml(overlay))
+        data = deep_merge(data, read_yaml(overlay))
         names.append(str(overlay))
     if overrides:
         data = apply_overrides(data, overrides)

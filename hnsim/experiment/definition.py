@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hnsim.config.load import ConfigError, _problems, _read_yaml
+from hnsim.config.load import ConfigError, read_yaml, validation_problems
 
 
 class Seek(BaseModel):
@@ -48,11 +48,11 @@ class Experiment(BaseModel):
 def load_experiment(path: str | Path) -> tuple[Experiment, Path]:
     """Validate an experiment file; returns it and its folder (for relative paths)."""
     path = Path(path)
-    data = _read_yaml(path)
+    data = read_yaml(path)
     try:
         experiment = Experiment.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_problems(exc, str(path))) from None
+        raise ConfigError(validation_problems(exc, str(path))) from None
     needs = {"run": ("base",), "compare": ("base",), "sweep": ("sweep",), "seek": ("base", "seek")}[experiment.kind]
     missing = [key for key in needs if getattr(experiment, key) is None]
     if experiment.kind == "compare" and not experiment.scenarios:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from hnsim.config.load import ConfigError, _problems, _read_yaml, apply_overrides, deep_merge, validate
+from hnsim.config.load import ConfigError, apply_overrides, deep_merge, read_yaml, validate, validation_problems
 from hnsim.experiment.outcomes import Outcome, check_outcomes
 
 DESIGNS = ("grid", "one_at_a_time", "latin_hypercube", "sobol", "morris")
@@ -198,16 +198,16 @@ def load_sweep(path: str | Path, check_metrics: bool = True) -> Sweep:
     the points run); outcome years inside the simulation; outcome metrics known to the model.
     """
     path = Path(path)
-    raw = _read_yaml(path)
+    raw = read_yaml(path)
     try:
         spec = SweepSchema.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_problems(exc, str(path))) from None
+        raise ConfigError(validation_problems(exc, str(path))) from None
     folder = path.parent
     base_path = folder / spec.base
-    data = _read_yaml(base_path)
+    data = read_yaml(base_path)
     for overlay in spec.overlays:
-        data = deep_merge(data, _read_yaml(folder / overlay))
+        data = deep_merge(data, read_yaml(folder / overlay))
     source = " + ".join([str(base_path)] + [str(folder / o) for o in spec.overlays])
     base_config = validate(data, source)
     seed = base_config.simulation.seed if spec.seed is None else spec.seed

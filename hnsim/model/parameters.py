@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hnsim.config.schema import NEEDS, PHASES, SETTINGS, SPECIAL_POOLS, Config, Distribution, Trend
+from hnsim.config.schema import NEEDS, PHASES, SPECIAL_POOLS, Config, Trend
 from hnsim.model.calendar import Calendar
 from hnsim.model.hazard import Clock, per_day, trend_clock
 
@@ -113,4 +113,4 @@ def compile_parameters(config: Config) -> Parameters:
     return params
 
 
-__all__ = ["FLAT", "Parameters", "choose", "choose_many", "compile_parameters", "cumulative", "need_multipliers", "phase_rates", "SETTINGS", "Distribution"]
+__all__ = ["FLAT", "Parameters", "choose", "choose_many", "compile_parameters", "cumulative", "need_multipliers", "phase_rates"]
