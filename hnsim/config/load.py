@@ -23,6 +23,7 @@ class ConfigError(Exception):
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML file's top-level mapping, or a ConfigError naming the file (and line) on any problem."""
     if not path.exists():
         raise ConfigError([f"{path}: file not found"])
     if path.is_dir():
@@ -61,6 +62,7 @@ def _format_location(loc: tuple) -> str:
 
 
 def validation_problems(exc: ValidationError, source: str) -> list[str]:
+    """One line per validation error: the source, the key path, what was wrong and the value given."""
     lines = []
     for err in exc.errors(include_url=False):
         where = _format_location(err["loc"])
