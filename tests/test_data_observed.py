@@ -64,7 +64,7 @@ def _write(tmp_path: Path, *lines: str, name: str = "mine.csv") -> Path:
 GOOD = "2018-19,ehcp_total,3658,SEN2 sen2_age_caseload.csv Total_all,2019,census"
 
 
-def validation_problems(tmp_path: Path) -> list[str]:
+def _problems(tmp_path: Path) -> list[str]:
     with pytest.raises(DataError) as err:
         load_observed(tmp_path)
     return err.value.problems
@@ -77,7 +77,7 @@ def test_another_councils_file_loads(tmp_path):
 
 def test_unknown_metric_names_file_line_column_and_allowed(tmp_path):
     path = _write(tmp_path, GOOD, "2018-19,ehcps_total,3658,SEN2,2019,census")
-    (problem,) = validation_problems(tmp_path)
+    (problem,) = _problems(tmp_path)
     assert problem.startswith(f"{path}: line 3, column metric: unknown metric 'ehcps_total'; allowed: ")
     assert "ehcp_total" in problem and "assessment_requests_calendar_year" in problem
 
@@ -96,23 +96,23 @@ def test_unknown_metric_names_file_line_column_and_allowed(tmp_path):
 ])
 def test_malformed_rows_are_named(tmp_path, line, column, says):
     path = _write(tmp_path, GOOD.replace("2018-19", "2017-18").replace("2019,census", "2018,census"), line)
-    problems = validation_problems(tmp_path)
+    problems = _problems(tmp_path)
     where = f"{path}: line 3" + (f", column {column}" if column else "")
     assert any(p.startswith(where) and says in p for p in problems), problems
 
 
 def test_missing_column_and_duplicates(tmp_path):
     (tmp_path / "a.csv").write_text("financial_year,metric,value,year,kind\n", encoding="utf-8")
-    assert validation_problems(tmp_path) == [f"{tmp_path / 'a.csv'}: line 1: missing column(s) source; expected columns {', '.join(COLUMNS)}"]
+    assert _problems(tmp_path) == [f"{tmp_path / 'a.csv'}: line 1: missing column(s) source; expected columns {', '.join(COLUMNS)}"]
     (tmp_path / "a.csv").unlink()
     _write(tmp_path, GOOD, name="one.csv")
     _write(tmp_path, GOOD, name="two.csv")
-    (problem,) = validation_problems(tmp_path)
+    (problem,) = _problems(tmp_path)
     assert "metric ehcp_total for 2018-19 is given more than once" in problem and "one.csv: line 2" in problem and "two.csv: line 2" in problem
 
 
 def test_empty_or_missing_directory(tmp_path):
-    assert "no .csv files" in validation_problems(tmp_path)[0]
+    assert "no .csv files" in _problems(tmp_path)[0]
     with pytest.raises(DataError, match="not found"):
         load_observed(tmp_path / "absent")
 
