@@ -12,14 +12,11 @@ import yaml
 from pydantic import ValidationError
 
 from hnsim.config.schema import Config, config_dict
+from hnsim.errors import InputError
 
 
-class ConfigError(Exception):
+class ConfigError(InputError):
     """A config that cannot be used; ``problems`` holds one line per problem."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 def read_yaml(path: Path) -> dict[str, Any]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
+from hnsim.errors import InputError
 
-class DataError(Exception):
+
+class DataError(InputError):
     """Data that cannot be used; ``problems`` holds one line per problem (file, row, column, what is allowed)."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))

@@ -11,14 +11,11 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
+from hnsim.errors import InputError
 
 
-class ExecutorError(Exception):
+class ExecutorError(InputError):
     """An executor that cannot be started (Dask missing, scheduler unreachable); one line per problem."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 @dataclass(frozen=True)

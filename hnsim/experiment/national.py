@@ -51,6 +51,7 @@ from hnsim.experiment.executors import Pool
 from hnsim.experiment.run import software_versions
 from hnsim.experiment.sweep import describe_error
 from hnsim.experiment.sweep_file import lookup
+from hnsim.errors import InputError
 
 #: Metrics kept for every authority (all additive, so England's total is their sum).
 METRICS = ("ehcp_total", "ehcp_mainstream", "ehcp_special", "ehcp_independent", "assessment_requests", "new_ehcps",
@@ -59,12 +60,8 @@ ANNUAL_COLUMNS = ["replication", "financial_year", "metric", "value"]
 METADATA_KEY = "hnsim.national"
 
 
-class NationalMismatch(Exception):
+class NationalMismatch(InputError):
     """The output directory holds a national run of another design; one line per problem."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 @dataclass(frozen=True)

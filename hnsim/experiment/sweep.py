@@ -39,16 +39,13 @@ from hnsim.experiment.outcomes import outcome_rows
 from hnsim.experiment.run import software_versions
 from hnsim.experiment.runner import run_replication
 from hnsim.experiment.sweep_file import Sweep
+from hnsim.errors import InputError
 
 POINT_COLUMNS = ["point", "replication", "financial_year", "metric", "value"]
 
 
-class SweepMismatch(Exception):
+class SweepMismatch(InputError):
     """The output directory holds a different sweep; one line per problem."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("\n".join(problems))
 
 
 @dataclass

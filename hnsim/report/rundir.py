@@ -9,15 +9,14 @@ from typing import Any
 
 import pandas as pd
 
+from hnsim.errors import InputError
 from hnsim.experiment import store
 
 
-class ReportInputError(ValueError):
+class ReportInputError(InputError, ValueError):
     """The directory or a file in it cannot be reported on; ``problems`` lists why, one per line."""
 
-    def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems))
-        self.problems = problems
+    separator = "; "
 
 
 @dataclass
