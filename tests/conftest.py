@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,14 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "configs" / "gloucestershire.yaml"
 
 
+@functools.lru_cache(maxsize=1)
+def _baseline_text_data() -> dict[str, Any]:
+    return yaml.load(BASELINE.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def baseline_data() -> dict[str, Any]:
-    """The shipped Gloucestershire config as plain data."""
-    return yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
+    """The shipped Gloucestershire config as plain data (a fresh copy each time)."""
+    return copy.deepcopy(_baseline_text_data())
 
 
 def scaled_data(scale: float = 0.1, end_date: str = "2017-03-31") -> dict[str, Any]:

@@ -27,6 +27,29 @@ def test_financial_years_and_census():
     assert CAL.calendar_year_bounds()[0] == ("2014-15", CAL.day(dt.date(2015, 1, 1)), CAL.day(dt.date(2016, 1, 1)))
 
 
+@pytest.mark.parametrize("month, first_census", [(1, dt.date(2015, 1, 17)), (3, dt.date(2015, 3, 17)), (4, dt.date(2014, 4, 17)), (10, dt.date(2014, 10, 17)), (12, dt.date(2014, 12, 17))])
+def test_the_census_of_a_financial_year_falls_inside_it(month, first_census):
+    cal = Calendar(dt.date(2014, 4, 1), dt.date(2017, 3, 31), census_month=month)
+    censuses = cal.census_days()
+    assert [label for label, _ in censuses] == ["2014-15", "2015-16", "2016-17"]
+    assert [cal.date(day) for _, day in censuses] == [first_census.replace(year=first_census.year + i) for i in range(3)]
+    for (_, first, last), (_, day) in zip(cal.fy_bounds(), censuses):
+        assert first <= day < last
+
+
+def test_an_october_census_counts_every_year():
+    from conftest import scaled_data
+    from hnsim.config import validate
+    from hnsim.model import annual_metrics, compile_parameters, simulate
+
+    data = scaled_data(0.05, end_date="2017-03-31")
+    data["simulation"]["census_month"] = 10
+    config = validate(data)
+    params = compile_parameters(config)
+    metrics = annual_metrics(simulate(config, 0, 3, params), params)
+    assert (metrics["ehcp_total"] > 100).all() and (metrics["sen_support_total"] > 100).all(), metrics["ehcp_total"]
+
+
 def test_academic_year_cut_off():
     assert CAL.academic_year_of(CAL.day(dt.date(2014, 8, 31))) == 2013
     assert CAL.academic_year_of(CAL.day(dt.date(2014, 9, 1))) == 2014

@@ -5,14 +5,48 @@ Run ``python -m hnsim.config.reference > docs/config.md``.
 
 from __future__ import annotations
 
+import types
 import typing
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 
-from hnsim.config.schema import AGE_BANDS, COST_KEYS, NEEDS, PHASES, SETTINGS, SPECIAL_POOLS, SPEND_LINES, Config, Sourced
+from hnsim.config.base import AgeRange, SumsToOne, Vocabulary
+from hnsim.config.schema import (
+    AGE_BANDS,
+    COST_KEYS,
+    DISTRIBUTIONS,
+    NEEDS,
+    PHASES,
+    POST16_DESTINATIONS,
+    POST16_GROUPS,
+    SETTINGS,
+    SHARE_TOLERANCE,
+    SPECIAL_POOLS,
+    SPEND_LINES,
+    Config,
+    Distribution,
+    FinancialYear,
+    Sourced,
+)
+
+
+def _validator_name(extra: list) -> str | None:
+    """How a key or row type is described: the vocabulary it draws on, an age range, a share row."""
+    for item in extra:
+        check = item.func if isinstance(item, AfterValidator) else None
+        if isinstance(check, (Vocabulary, AgeRange)):
+            return check.what
+        if isinstance(check, SumsToOne):
+            return "shares summing to 1"
+    return None
 
 
 def _type_name(annotation: object) -> str:
+    members = {typing.get_args(a)[0] if typing.get_origin(a) is typing.Annotated else a for a in typing.get_args(annotation)}
+    if annotation is Distribution or members == set(DISTRIBUTIONS.values()):
+        return "Distribution"
+    if annotation is FinancialYear:
+        return "financial year"
     origin = typing.get_origin(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         meta = getattr(annotation, "__pydantic_generic_metadata__", None)
@@ -21,10 +55,17 @@ def _type_name(annotation: object) -> str:
         return annotation.__name__
     if origin is typing.Annotated:
         base, *extra = typing.get_args(annotation)
+        named = _validator_name(extra)
+        if named == "shares summing to 1":
+            return f"{_type_name(base)} ({named})"
+        if named:
+            return named
         rules = [m for e in extra for m in getattr(e, "metadata", [])]
         text = _type_name(base)
         return f"{text} ({', '.join(str(r) for r in rules)})" if rules else text
-    if origin in (dict, list, typing.Union, typing.Literal) or str(origin) == "types.UnionType":
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(annotation))
+    if origin in (dict, list, typing.Literal):
         args = ", ".join(_type_name(a) for a in typing.get_args(annotation))
         name = getattr(origin, "__name__", str(origin).replace("typing.", ""))
         return f"{name}[{args}]"
@@ -74,9 +115,19 @@ def reference() -> str:
         f"- spend lines: {', '.join(SPEND_LINES)}",
         f"- special place pools: {', '.join(SPECIAL_POOLS)}",
         f"- age bands of the initial caseload: {', '.join(AGE_BANDS)}",
+        f"- setting groups at year 12: {', '.join(POST16_GROUPS)}; post-16 destinations: {', '.join(POST16_DESTINATIONS)}",
         "",
-        "## Sections",
+        f"A row of shares takes keys from its vocabulary, each share 0..1, and sums to 1 within {SHARE_TOLERANCE:g}; a key left out has share 0.",
+        "",
+        "## Distributions",
+        "",
+        "A `Distribution` is `{dist: FAMILY, ...its parameters, source}`, with exactly the family's parameters:",
+        "",
     ]
+    for name, family in DISTRIBUTIONS.items():
+        parameters = ", ".join(f"`{p}`" for p in family.model_fields if p not in ("dist", "source"))
+        lines.append(f"- `{name}`: {parameters}. {' '.join((family.__doc__ or '').split())}")
+    lines += ["", "## Sections"]
     _section(Config, "", lines, set())
     return "\n".join(lines) + "\n"
 

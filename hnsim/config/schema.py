@@ -9,77 +9,156 @@ distributions in days, money is pounds a year at the price base.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+import typing
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from hnsim.config.base import (  # noqa: F401  (re-exported: the vocabularies belong to the schema)
     AGE_BANDS,
     NEEDS,
     PHASES,
+    POST16_DESTINATIONS,
+    POST16_GROUPS,
     SETTINGS,
+    SHARE_TOLERANCE,
     SPECIAL_POOLS,
     SPEND_LINES,
+    TRANSFER_PHASES,
     Count,
+    FinancialYear,
     Frozen,
     Growth,
     Money,
+    NeedKey,
     NonNegative,
+    PhaseKey,
     Probability,
     Rate,
     Sourced,
+    age_key,
+    key_of,
+    shares_of,
 )
 from hnsim.config.calibration import CalibrationSpec
 from hnsim.config.levers import Lever
 
 
-class Distribution(Frozen):
-    """A duration or size distribution given as data.
+class _Family(Frozen):
+    """A distribution family: before its fields are validated, it checks it was given exactly them."""
 
-    ``fixed`` (value), ``exponential`` (mean), ``uniform`` (low, high), ``triangular``
-    (low, mode, high), ``lognormal`` (mean, sd: of the variable itself, not its log), ``gamma``
-    (mean, sd).
-    """
+    @model_validator(mode="before")
+    @classmethod
+    def _exactly_its_parameters(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        allowed = tuple(cls.model_fields)
+        parameters = [k for k in allowed if k not in ("dist", "source")]
+        extra = [str(k) for k in data if k not in allowed]
+        missing = [k for k in allowed if k not in data]
+        if extra or missing:
+            said = ([f"missing {', '.join(missing)}"] if missing else []) + ([f"{', '.join(extra)} not allowed"] if extra else [])
+            name = typing.get_args(cls.model_fields["dist"].annotation)[0]
+            raise ValueError(f"a {name} distribution takes exactly {', '.join(parameters)} and source ({'; '.join(said)})")
+        return data
 
-    dist: Literal["fixed", "exponential", "uniform", "triangular", "lognormal", "gamma"]
-    value: NonNegative | None = None
-    mean: NonNegative | None = None
-    sd: NonNegative | None = None
-    low: NonNegative | None = None
-    mode: NonNegative | None = None
-    high: NonNegative | None = None
+
+class FixedDistribution(_Family):
+    """Always ``value``."""
+
+    dist: Literal["fixed"]
+    value: NonNegative
     source: str = Field(min_length=3)
 
+
+class ExponentialDistribution(_Family):
+    """Exponential with the given ``mean``."""
+
+    dist: Literal["exponential"]
+    mean: NonNegative
+    source: str = Field(min_length=3)
+
+
+class UniformDistribution(_Family):
+    """Uniform between ``low`` and ``high``."""
+
+    dist: Literal["uniform"]
+    low: NonNegative
+    high: NonNegative
+    source: str = Field(min_length=3)
+
+
     @model_validator(mode="after")
-    def _parameters_present(self) -> "Distribution":
-        needed = {
-            "fixed": ("value",),
-            "exponential": ("mean",),
-            "uniform": ("low", "high"),
-            "triangular": ("low", "mode", "high"),
-            "lognormal": ("mean", "sd"),
-            "gamma": ("mean", "sd"),
-        }[self.dist]
-        missing = [p for p in needed if getattr(self, p) is None]
-        if missing:
-            raise ValueError(f"a {self.dist} distribution needs {', '.join(needed)}; missing {', '.join(missing)}")
-        if self.dist in ("uniform", "triangular") and self.low > self.high:
-            raise ValueError("low must not exceed high")
-        if self.dist == "triangular" and not (self.low <= self.mode <= self.high):
-            raise ValueError("mode must lie between low and high")
-        if self.dist in ("lognormal", "gamma") and self.mean == 0:
-            raise ValueError("mean must be > 0")
+    def _ordered(self) -> "UniformDistribution":
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
         return self
 
-    def mean_value(self) -> float:
-        """Expected value of the distribution."""
-        if self.dist == "fixed":
-            return float(self.value)
-        if self.dist in ("exponential", "lognormal", "gamma"):
-            return float(self.mean)
-        if self.dist == "uniform":
-            return (self.low + self.high) / 2
-        return (self.low + self.mode + self.high) / 3
+
+class TriangularDistribution(_Family):
+    """Triangular from ``low`` to ``high`` with its peak at ``mode``."""
+
+    dist: Literal["triangular"]
+    low: NonNegative
+    mode: NonNegative
+    high: NonNegative
+    source: str = Field(min_length=3)
+
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "TriangularDistribution":
+        if not (self.low <= self.mode <= self.high):
+            raise ValueError(f"need low <= mode <= high (got {self.low}, {self.mode}, {self.high})")
+        return self
+
+
+class LognormalDistribution(_Family):
+    """Lognormal with the ``mean`` and ``sd`` of the variable itself (not of its log)."""
+
+    dist: Literal["lognormal"]
+    mean: Annotated[float, Field(gt=0.0, description="a number > 0")]
+    sd: NonNegative
+    source: str = Field(min_length=3)
+
+
+class GammaDistribution(_Family):
+    """Gamma with the given ``mean`` and ``sd``."""
+
+    dist: Literal["gamma"]
+    mean: Annotated[float, Field(gt=0.0, description="a number > 0")]
+    sd: NonNegative
+    source: str = Field(min_length=3)
+
+
+DISTRIBUTIONS: dict[str, type[Frozen]] = {
+    "fixed": FixedDistribution,
+    "exponential": ExponentialDistribution,
+    "uniform": UniformDistribution,
+    "triangular": TriangularDistribution,
+    "lognormal": LognormalDistribution,
+    "gamma": GammaDistribution,
+}
+
+
+def _distribution_tag(data: Any) -> str | None:
+    """The union member named by ``dist``; the tag is dropped from error paths (see ``load``)."""
+    kind = data.get("dist") if isinstance(data, dict) else getattr(data, "dist", None)
+    return f"dist={kind}" if kind in DISTRIBUTIONS else None
+
+
+#: A duration or size distribution given as data, ``{dist: <family>, <its parameters>, source}``:
+#: ``fixed`` (value), ``exponential`` (mean), ``uniform`` (low, high), ``triangular`` (low, mode,
+#: high), ``lognormal`` (mean, sd: of the variable itself, not its log), ``gamma`` (mean, sd).
+#: Each family takes exactly its own parameters.
+Distribution = Annotated[
+    Union[tuple(Annotated[cls, Tag(f"dist={name}")] for name, cls in DISTRIBUTIONS.items())],  # type: ignore[valid-type]
+    Discriminator(
+        _distribution_tag,
+        custom_error_type="distribution_family",
+        custom_error_message="dist must be one of: {allowed}",
+        custom_error_context={"allowed": ", ".join(DISTRIBUTIONS)},
+    ),
+]
 
 
 class Trend(Frozen):
@@ -96,47 +175,45 @@ class Trend(Frozen):
         return self
 
 
-def _check_keys(mapping: dict, allowed: tuple[str, ...], what: str) -> dict:
-    bad = [k for k in mapping if k not in allowed]
-    if bad:
-        raise ValueError(f"unknown {what} {', '.join(map(str, bad))}; allowed: {', '.join(allowed)}")
-    return mapping
-
-
-def _check_shares(shares: dict[str, float], what: str) -> None:
-    total = sum(shares.values())
-    if abs(total - 1.0) > 1e-6:
-        raise ValueError(f"{what} must sum to 1 (got {total:.6f})")
-
-
 class PhaseRates(Frozen):
     """A hazard per year for each phase (missing phases have rate 0)."""
 
-    value: dict[str, Rate]
+    value: dict[PhaseKey, Rate]
     source: str = Field(min_length=3)
-
-    @field_validator("value")
-    @classmethod
-    def _phases(cls, v: dict) -> dict:
-        return _check_keys(v, PHASES, "phase")
 
 
 class NeedMultipliers(Frozen):
     """Relative hazard by primary need (missing needs have 1)."""
 
-    value: dict[str, NonNegative]
+    value: dict[NeedKey, NonNegative]
     source: str = Field(min_length=3)
 
-    @field_validator("value")
-    @classmethod
-    def _needs(cls, v: dict) -> dict:
-        return _check_keys(v, NEEDS, "need")
+
+class SettingShares(Frozen):
+    """For each phase, shares over the settings a plan names, summing to 1 (a setting left out has 0).
+
+    A phase left out takes a mainstream setting.
+    """
+
+    value: dict[PhaseKey, shares_of(SETTINGS, "setting")]  # type: ignore[valid-type]
+    source: str = Field(min_length=3)
 
 
-class ShareTable(Frozen):
-    """Shares summing to 1 for each phase, over a fixed set of categories."""
+class NeedShares(Frozen):
+    """For each phase, shares over the primary needs, summing to 1 (a need left out has 0).
 
-    value: dict[str, dict[str, Probability]]
+    A phase left out takes the primary shares.
+    """
+
+    value: dict[PhaseKey, shares_of(NEEDS, "need")]  # type: ignore[valid-type]
+    source: str = Field(min_length=3)
+
+
+class Post16Destinations(Frozen):
+    """For each setting group at year 12 (school, special, independent), shares over the
+    destinations stay, post16_fe, post16_specialist and cease, summing to 1. A group left out stays."""
+
+    value: dict[key_of(POST16_GROUPS, "setting group at year 12"), shares_of(POST16_DESTINATIONS, "post-16 destination")]  # type: ignore[valid-type]
     source: str = Field(min_length=3)
 
 
@@ -151,7 +228,7 @@ class Meta(Frozen):
 class Simulation(Frozen):
     start_date: dt.date = Field(description="first day simulated; 1 April starts a financial year")
     end_date: dt.date = Field(description="last day simulated; 31 March ends a financial year")
-    census_month: int = Field(1, ge=1, le=12)
+    census_month: int = Field(1, ge=1, le=12, description="month of the school census; the census of a financial year falls in that month of its first calendar year (April-December) or of its second (January-March)")
     census_day: int = Field(17, ge=1, le=28, description="day of the month of the school census")
     seed: int = Field(20190101, ge=0, description="root seed used when none is given on the command line")
     replications: int = Field(5, ge=1)
@@ -170,35 +247,12 @@ class Simulation(Frozen):
 class InitialPopulation(Frozen):
     """Children already known at the start date."""
 
-    sen_support_by_age: Sourced[dict[int, Count]] = Field(description="children on SEN support or early intervention by age in years at the start date, ages 0-15")
-    ehcp_by_age_band: Sourced[dict[str, Count]] = Field(description="EHCPs and statements by age band")
-    ehcp_setting_shares: ShareTable = Field(description="setting of existing plans by phase")
+    sen_support_by_age: Sourced[dict[age_key(0, 15), Count]] = Field(description="children on SEN support or early intervention by age in years at the start date, ages 0-15")
+    ehcp_by_age_band: Sourced[dict[key_of(AGE_BANDS, "age band"), Count]] = Field(description="EHCPs and statements by age band")
+    ehcp_setting_shares: SettingShares = Field(description="setting of existing plans by phase")
     enhanced_share: Sourced[Probability] = Field(description="share of SEN support at the enhanced level (MyPlan+)")
     ap_pupils_without_plan: Sourced[Count]
     ehe_without_plan: Sourced[Count]
-
-    @field_validator("sen_support_by_age")
-    @classmethod
-    def _ages(cls, v: Sourced) -> Sourced:
-        bad = [a for a in v.value if not 0 <= a <= 15]
-        if bad:
-            raise ValueError(f"ages must be 0..15, got {bad}")
-        return v
-
-    @field_validator("ehcp_by_age_band")
-    @classmethod
-    def _bands(cls, v: Sourced) -> Sourced:
-        _check_keys(v.value, AGE_BANDS, "age band")
-        return v
-
-    @field_validator("ehcp_setting_shares")
-    @classmethod
-    def _settings(cls, v: ShareTable) -> ShareTable:
-        _check_keys(v.value, PHASES, "phase")
-        for phase, shares in v.value.items():
-            _check_keys(shares, SETTINGS, "setting")
-            _check_shares(shares, f"setting shares for {phase}")
-        return v
 
 
 class Identification(Frozen):
@@ -206,26 +260,14 @@ class Identification(Frozen):
 
     new_per_year: Sourced[NonNegative] = Field(description="children newly identified per year at the start date")
     trend: Trend | None = None
-    age_weights: Sourced[dict[int, NonNegative]] = Field(description="relative weights of age at identification, ages 0-15")
-    need_shares: ShareTable = Field(description="primary need of children identified, by phase")
+    age_weights: Sourced[dict[age_key(0, 15), NonNegative]] = Field(description="relative weights of age at identification, ages 0-15")
+    need_shares: NeedShares = Field(description="primary need of children identified, by phase")
 
     @field_validator("age_weights")
     @classmethod
-    def _ages(cls, v: Sourced) -> Sourced:
-        bad = [a for a in v.value if not 0 <= a <= 15]
-        if bad:
-            raise ValueError(f"ages must be 0..15, got {bad}")
+    def _some_weight(cls, v: Sourced) -> Sourced:
         if sum(v.value.values()) <= 0:
             raise ValueError("age weights must not all be zero")
-        return v
-
-    @field_validator("need_shares")
-    @classmethod
-    def _needs(cls, v: ShareTable) -> ShareTable:
-        _check_keys(v.value, PHASES, "phase")
-        for phase, shares in v.value.items():
-            _check_keys(shares, NEEDS, "need")
-            _check_shares(shares, f"need shares for {phase}")
         return v
 
 
@@ -234,7 +276,7 @@ class SenSupport(Frozen):
 
     request_rate: PhaseRates = Field(description="hazard per year of a request for an EHC needs assessment")
     request_trend: Trend | None = None
-    request_multiplier_by_year: Sourced[dict[str, NonNegative]] | None = Field(None, description="multiplier on the request hazard by financial year, e.g. '2015-16'; a later year keeps the last multiplier listed, an earlier one the first; captures the years of the 2014 reforms that a smooth trend cannot")
+    request_multiplier_by_year: Sourced[dict[FinancialYear, NonNegative]] | None = Field(None, description="multiplier on the request hazard by financial year, e.g. '2015-16'; a later year keeps the last multiplier listed, an earlier one the first; captures the years of the 2014 reforms that a smooth trend cannot")
     request_need_multiplier: NeedMultipliers
     enhanced_request_multiplier: Sourced[NonNegative] = Field(description="relative request hazard at the enhanced level (MyPlan+)")
     escalation_to_enhanced_rate: PhaseRates
@@ -261,7 +303,7 @@ class Assessment(Frozen):
 
     decision_days: Distribution = Field(description="days from request to the decision whether to assess (statutory 6 weeks)")
     refusal_probability: Sourced[Probability]
-    refusal_probability_by_year: Sourced[dict[str, Probability]] | None = Field(None, description="overrides by financial year, e.g. '2018-19'")
+    refusal_probability_by_year: Sourced[dict[FinancialYear, Probability]] | None = Field(None, description="overrides by financial year, e.g. '2018-19'")
     appeal_probability: Sourced[Probability] = Field(description="share of refusals appealed to the SEND Tribunal")
     tribunal_days: Distribution
     tribunal_finds_for_parents: Sourced[Probability]
@@ -280,14 +322,14 @@ class SpecialFull(Frozen):
 class PhaseTransfer(Frozen):
     """Placement reconsidered at reception, year 7, year 12 and age 19."""
 
-    mainstream_to_special_probability: Sourced[dict[str, Probability]] = Field(description="by phase entered: primary (reception), secondary (year 7)")
-    post16_destinations: ShareTable = Field(description="at year 12, by current setting group (school, special, independent): shares over stay, post16_fe, post16_specialist, cease")
+    mainstream_to_special_probability: Sourced[dict[key_of(TRANSFER_PHASES, "phase entered at a transfer"), Probability]] = Field(description="by phase entered: primary (reception), secondary (year 7); a phase left out has 0")
+    post16_destinations: Post16Destinations = Field(description="at year 12, by current setting group (school, special, independent): shares over stay, post16_fe, post16_specialist, cease")
     post19_continue_probability: Sourced[Probability] = Field(description="share of plans that continue at age 19")
-    post16_cease_probability_by_year: Sourced[dict[str, Probability]] | None = Field(None, description="extra share of plans ceasing at year 12 by financial year of the transfer (statements ending at 16 under the rules before the 2014 reforms, during the transition)")
+    post16_cease_probability_by_year: Sourced[dict[FinancialYear, Probability]] | None = Field(None, description="extra share of plans ceasing at year 12 by financial year of the transfer (statements ending at 16 under the rules before the 2014 reforms, during the transition)")
 
 
 class Placement(Frozen):
-    first_setting_shares: ShareTable = Field(description="setting named in a new plan, by phase")
+    first_setting_shares: SettingShares = Field(description="setting named in a new plan, by phase")
     special_need_multiplier: NeedMultipliers = Field(description="relative odds of a special (rather than mainstream) setting, by need")
     when_special_full: SpecialFull
     transfer: PhaseTransfer
@@ -308,21 +350,21 @@ class EhcpHazards(Frozen):
     move_away_rate: PhaseRates
     leave_education_rate: PhaseRates = Field(description="hazard per year of ceasing on leaving education or training (post-16)")
     move_in_per_year: Sourced[NonNegative] = Field(description="children and young people with plans moving into the area per year")
-    move_in_age_weights: Sourced[dict[int, NonNegative]]
-    post16_conversions_by_year: Sourced[dict[str, NonNegative]] = Field(description="young people in FE given plans by financial year (conversion of learning difficulty assessments after 2014)")
+    move_in_age_weights: Sourced[dict[age_key(0, 24, " (a plan ends at 25)"), NonNegative]] = Field(description="relative weights of age in whole years on moving in, ages 0-24")
+    post16_conversions_by_year: Sourced[dict[FinancialYear, NonNegative]] = Field(description="young people in FE given plans by financial year (conversion of learning difficulty assessments after 2014)")
+
+    @model_validator(mode="after")
+    def _move_in_ages(self) -> "EhcpHazards":
+        if self.move_in_per_year.value > 0 and sum(self.move_in_age_weights.value.values()) <= 0:
+            raise ValueError("families move in (move_in_per_year > 0) but move_in_age_weights gives no age a weight > 0")
+        return self
 
 
 class Capacity(Frozen):
     """Special school places: commissioned places by pool and expansions on dates."""
 
-    places: Sourced[dict[str, Count]] = Field(description="commissioned places at the start date: special_primary, special_secondary, special_post16, semh_secondary")
+    places: Sourced[dict[key_of(SPECIAL_POOLS, "pool"), Count]] = Field(description="commissioned places at the start date: special_primary, special_secondary, special_post16, semh_secondary")
     expansions: list["Expansion"] = Field(default_factory=list)
-
-    @field_validator("places")
-    @classmethod
-    def _pools(cls, v: Sourced) -> Sourced:
-        _check_keys(v.value, SPECIAL_POOLS, "pool")
-        return v
 
 
 class Expansion(Frozen):
@@ -330,40 +372,6 @@ class Expansion(Frozen):
     pool: Literal["special_primary", "special_secondary", "special_post16", "semh_secondary"]
     places: int = Field(description="places added (negative removes)")
     source: str = Field(min_length=3)
-
-
-class SettingCost(Frozen):
-    """Annual cost of one child in a setting, charged to a spend line."""
-
-    line: Literal["mainstream_topups", "special", "independent", "ap", "post16", "other"]
-    annual_gbp: dict[str, Money] = Field(description="per pupil per year by phase; 'all' applies to every phase")
-    source: str = Field(min_length=3)
-
-    @field_validator("annual_gbp")
-    @classmethod
-    def _phases(cls, v: dict) -> dict:
-        return _check_keys(v, PHASES + ("all",), "phase")
-
-
-class Costs(Frozen):
-    """Unit costs at the price base year, and inflation by spend line."""
-
-    price_base_year: str = Field(description="financial year the unit costs are priced in, e.g. '2018-19'")
-    settings: dict[str, SettingCost] = Field(description="per-pupil cost for each setting key (see docs), e.g. mainstream, special, ap_no_plan")
-    special_place_funding_gbp: Sourced[Money] = Field(description="place funding per commissioned special place per year")
-    inflation: Sourced[dict[str, Growth]] = Field(description="cost growth per year by spend line")
-    central_spend_gbp: Sourced[Money] = Field(description="other High Needs spend not tied to a placement (sensory, hospital education, support services), per year at the price base")
-
-    @field_validator("settings")
-    @classmethod
-    def _settings(cls, v: dict) -> dict:
-        return _check_keys(v, COST_KEYS, "cost key")
-
-    @field_validator("inflation")
-    @classmethod
-    def _lines(cls, v: Sourced) -> Sourced:
-        _check_keys(v.value, SPEND_LINES, "spend line")
-        return v
 
 
 COST_KEYS = (
@@ -384,10 +392,35 @@ COST_KEYS = (
 )
 
 
+class SettingCost(Frozen):
+    """Annual cost of one child in a setting, charged to a spend line."""
+
+    line: Literal["mainstream_topups", "special", "independent", "ap", "post16", "other"]
+    annual_gbp: dict[key_of(PHASES + ("all",), "phase"), Money] = Field(description="per pupil per year by phase; 'all' applies to every phase")
+    source: str = Field(min_length=3)
+
+
+class Costs(Frozen):
+    """Unit costs at the price base year, and inflation by spend line."""
+
+    price_base_year: FinancialYear = Field(description="financial year the unit costs are priced in, e.g. '2018-19'")
+    settings: dict[key_of(COST_KEYS, "cost key"), SettingCost] = Field(description="per-pupil cost for each setting key (see docs), e.g. mainstream, special, ap_no_plan")
+    special_place_funding_gbp: Sourced[Money] = Field(description="place funding per commissioned special place per year")
+    inflation: Sourced[dict[key_of(SPEND_LINES, "spend line"), Growth]] = Field(description="cost growth per year by spend line")
+    central_spend_gbp: Sourced[Money] = Field(description="other High Needs spend not tied to a placement (sensory, hospital education, support services), per year at the price base")
+
+
 class Finance(Frozen):
-    hnb_allocation_gbp: Sourced[dict[str, Money]] = Field(description="High Needs Block allocation by financial year")
+    hnb_allocation_gbp: Sourced[dict[FinancialYear, Money]] = Field(description="High Needs Block allocation by financial year")
     allocation_growth_after: Sourced[Growth] = Field(description="growth per year of the allocation after the last year given")
     opening_cumulative_deficit_gbp: Sourced[float] = Field(description="cumulative DSG high-needs deficit at the start date (negative means a surplus)")
+
+    @field_validator("hnb_allocation_gbp")
+    @classmethod
+    def _some_year(cls, v: Sourced) -> Sourced:
+        if not v.value:
+            raise ValueError("give the allocation of at least one financial year")
+        return v
 
 
 class Config(Frozen):
@@ -409,34 +442,11 @@ class Config(Frozen):
     calibration: CalibrationSpec | None = None
 
     @model_validator(mode="after")
-    def _financial_years(self) -> "Config":
-        for label in self.finance.hnb_allocation_gbp.value:
-            _parse_fy(label)
-        _parse_fy(self.costs.price_base_year)
-        if self.assessment.refusal_probability_by_year is not None:
-            for label in self.assessment.refusal_probability_by_year.value:
-                _parse_fy(label)
-        for label in self.ehcp.post16_conversions_by_year.value:
-            _parse_fy(label)
-        for by_year in (self.sen_support.request_multiplier_by_year, self.placement.transfer.post16_cease_probability_by_year):
-            for label in by_year.value if by_year is not None else ():
-                _parse_fy(label)
+    def _bespoke_costed(self) -> "Config":
         for name, lever in self.levers.items():
             if lever.enabled and lever.bespoke_share is not None and "bespoke" not in self.costs.settings:
                 raise ValueError(f"lever {name} places children in bespoke packages: costs.settings needs a 'bespoke' entry")
         return self
-
-
-def _parse_fy(label: str) -> int:
-    """Return the starting calendar year of a financial year label like '2018-19'."""
-    try:
-        first, second = label.split("-")
-        start = int(first)
-        if len(second) != 2 or int(second) != (start + 1) % 100:
-            raise ValueError
-        return start
-    except ValueError:
-        raise ValueError(f"'{label}' is not a financial year; write it like '2018-19'") from None
 
 
 Capacity.model_rebuild()

@@ -53,9 +53,10 @@ class Calendar:
         ]
 
     def census_days(self) -> list[tuple[str, float]]:
-        """(financial year label, day of the January census inside it)."""
+        """(financial year label, day of the census inside it): April-December of its first
+        calendar year, January-March of its second."""
         return [
-            (fy_label(y), self.day(dt.date(y + 1, self.census_month, self.census_day)))
+            (fy_label(y), self.day(dt.date(y + 1 if self.census_month <= 3 else y, self.census_month, self.census_day)))
             for y in self.financial_years
         ]
 
