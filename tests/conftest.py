@@ -1,9 +1,17 @@
-"""Shared fixtures: the shipped config, and small fast variants of it for logic tests."""
+"""Shared fixtures: the shipped config, and small fast variants of it for logic tests; the DfE SEN2
+files for the tests marked ``sen2``.
+
+The SEN2 files are looked for in ``shared/data/sen2`` beside the clone (or ``HNSIM_SEN2_DIR``).
+Without them the ``sen2`` tests are skipped, and the run ends by saying how many and why; in CI
+(the environment variable ``CI`` set) they must run, and each fails loudly instead.
+"""
 
 from __future__ import annotations
 
 import copy
 import functools
+import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +22,35 @@ from hnsim.config import Config, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "configs" / "gloucestershire.yaml"
+SEN2_DIR = Path(os.environ.get("HNSIM_SEN2_DIR") or ROOT.parent / "shared" / "data" / "sen2")
+SEN2_MISSING = f"DfE SEN2 files not found at {SEN2_DIR} (shared/ beside the clone, or HNSIM_SEN2_DIR)"
+
+
+def in_ci() -> bool:
+    """Whether the tests run in continuous integration (``CI`` set, as CI services do)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sen2: needs the DfE SEN2 files (skipped without them, an error in CI)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("sen2") and not SEN2_DIR.is_dir():
+        if in_ci():
+            pytest.fail(f"{SEN2_MISSING}: in CI (CI is set) the SEN2 tests must run", pytrace=False)
+        pytest.skip(SEN2_MISSING)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """How many tests were skipped, and why, on one line per reason."""
+    reasons = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    for reason, count in reasons.most_common():
+        terminalreporter.write_line(f"{count} test{'s' if count != 1 else ''} skipped: {reason}")
 
 
 @functools.lru_cache(maxsize=1)

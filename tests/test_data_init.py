@@ -12,10 +12,9 @@ from hnsim.data import sen2
 from hnsim.data.starter import NOT_GIVEN, rake, starter_config
 from hnsim.experiment.run import run
 
-from conftest import ROOT
+from conftest import SEN2_DIR
 
-SEN2_DIR = ROOT.parent / "shared" / "data" / "sen2"
-pytestmark = pytest.mark.skipif(not SEN2_DIR.is_dir(), reason=f"DfE SEN2 files not found at {SEN2_DIR} (shared/ beside the clone)")
+pytestmark = pytest.mark.sen2
 
 
 def _sources(node, path=""):

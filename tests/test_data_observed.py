@@ -11,11 +11,10 @@ import pytest
 from hnsim.data import DataError
 from hnsim.data.observed import COLUMNS, allowed_metrics, financial_year_of, load_observed
 
-from conftest import ROOT
+from conftest import ROOT, SEN2_DIR
 
-SEN2_DIR = ROOT.parent / "shared" / "data" / "sen2"
 SHIPPED = ROOT / "data" / "gloucestershire"
-needs_sen2 = pytest.mark.skipif(not SEN2_DIR.is_dir(), reason=f"DfE SEN2 files not found at {SEN2_DIR} (shared/ beside the clone)")
+needs_sen2 = pytest.mark.sen2
 HEADER = ",".join(COLUMNS)
 
 

@@ -10,10 +10,9 @@ import pytest
 
 from hnsim.data import DataError, sen2
 
-from conftest import ROOT
+from conftest import SEN2_DIR
 
-SEN2_DIR = ROOT.parent / "shared" / "data" / "sen2"
-pytestmark = pytest.mark.skipif(not SEN2_DIR.is_dir(), reason=f"DfE SEN2 files not found at {SEN2_DIR} (shared/ beside the clone)")
+pytestmark = pytest.mark.sen2
 
 
 def test_national_regional_and_local_authority_rows_add_up():

@@ -15,10 +15,9 @@ from hnsim.cli import main
 from hnsim.experiment import national
 from hnsim.experiment.executors import Pool
 
-from conftest import ROOT
+from conftest import SEN2_DIR
 
-SEN2_DIR = ROOT.parent / "shared" / "data" / "sen2"
-pytestmark = pytest.mark.skipif(not SEN2_DIR.is_dir(), reason=f"DfE SEN2 files not found at {SEN2_DIR} (shared/ beside the clone)")
+pytestmark = pytest.mark.sen2
 
 SMALL = ["--la", "Rutland", "--la", "City of London"]  # 197 and 14 plans in January 2019
 TINY = ["--replications", "2", "--max-evaluations", "3", "--fit-replications", "1", "--horizon", "2021", "--workers", "2", "--quiet"]

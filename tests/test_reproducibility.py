@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import numpy as np
 from pandas.testing import assert_frame_equal
 
 from hnsim.experiment.runner import combine, run_tasks
-from hnsim.model import simulate
+from hnsim.model import annual_metrics, compile_parameters, simulate
 
 from conftest import small_config
 
@@ -44,4 +44,11 @@ def test_long_table_shape():
     assert list(table.columns) == ["scenario", "replication", "financial_year", "metric", "value"]
     assert table["financial_year"].str.fullmatch(r"\d{4}-\d{2}").all()
     assert not table.duplicated(["scenario", "replication", "financial_year", "metric"]).any()
-    assert isinstance(table, pd.DataFrame)
+    # the table holds the model's own metrics for that replication and seed, year by year
+    params = compile_parameters(config)
+    metrics = annual_metrics(simulate(config, 0, 3, params), params)
+    assert set(table["metric"]) == set(metrics)
+    wide = table.pivot(index="financial_year", columns="metric", values="value")
+    assert list(wide.index) == [label for label, _, _ in params.calendar.fy_bounds()]
+    for name in ("ehcp_total", "new_ehcps", "spend_total", "pct_plans_within_20_weeks"):
+        assert np.allclose(wide[name].to_numpy(), metrics[name], equal_nan=True), name

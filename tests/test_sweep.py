@@ -4,16 +4,19 @@ numbers, failed points and bad sweep files."""
 from __future__ import annotations
 
 import json
+import math
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from scipy import stats
 from pandas.testing import assert_frame_equal
 
 from hnsim.cli import main
@@ -89,7 +92,17 @@ def test_sweep_writes_the_directory(clean):
     assert (point["point"] == 3).all() and sorted(point["replication"].unique()) == [0, 1, 2]
     outcomes = pd.read_csv(clean / "outcomes.csv")
     assert len(outcomes) == 7 * 2 and (outcomes["n"] == 3).all()
-    assert (outcomes["ci95_low"] <= outcomes["mean"]).all() and (outcomes["mean"] <= outcomes["ci95_high"]).all()
+    # each outcome is the Student-t interval of its point's replications, and those are the points' own values
+    per_rep = pd.read_parquet(clean / "outcome_replications.parquet")
+    by_hand = per_rep.groupby(["point", "metric", "financial_year"])["value"].agg(["mean", "std", "count"]).reset_index()
+    merged = outcomes.merge(by_hand, on=["point", "metric", "financial_year"], suffixes=("", "_hand"), validate="one_to_one")
+    assert len(merged) == len(outcomes) and (merged["count"] == 3).all()
+    half = stats.t.ppf(0.975, 2) * merged["std"] / math.sqrt(3)
+    assert np.allclose(merged["mean"], merged["mean_hand"]) and np.allclose(merged["sd"], merged["std"])
+    assert np.allclose(merged["ci95_low"], merged["mean_hand"] - half) and np.allclose(merged["ci95_high"], merged["mean_hand"] + half)
+    assert (half > 0).any()
+    point3 = point[(point.metric == "spend_total") & (point.financial_year == "2015-16")].sort_values("replication")["value"].to_numpy()
+    assert np.array_equal(point3, per_rep.query("point == 3 and metric == 'spend_total'").sort_values("replication")["value"].to_numpy())
     tornado = pd.read_csv(clean / "tornado.csv")
     assert set(tornado["parameter"]) == {"special_secondary_places", "assessment_team", "newly_identified"}
     assert set(tornado["group"]) == {"lever", "uncertainty"}

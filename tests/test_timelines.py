@@ -172,3 +172,34 @@ def test_an_semh_child_waiting_takes_an_semh_place_when_one_opens():
     data["capacity"]["expansions"] = [{"date": opening.isoformat(), "pool": "semh_secondary", "places": 1, "source": "test"}]
     _, _, _, spells, events = child_log(data, 0)
     assert (day(opening), R.EHCP_SEMH_SPECIAL) in [(s, st) for s, st, _, _ in spells]
+
+
+@pytest.mark.xfail(strict=True, reason="daily rates are the annual amount / 365.25, so no financial year is charged its annual figure")
+def test_one_child_is_charged_by_hand():
+    """£6,000 a year in a primary mainstream school, £22,000 in a secondary special school, £30,000
+    in a post-16 special one: a full financial year costs exactly that, a part year its share of
+    the days of that financial year."""
+    data = one_child_data()
+    by_phase = lambda *costs: dict(zip(("early_years", "primary", "secondary", "post16", "post19"), costs))  # noqa: E731
+    data["costs"].update(
+        price_base_year="2014-15",
+        settings={
+            "mainstream": {"line": "mainstream_topups", "annual_gbp": by_phase(0, 6000, 0, 0, 0), "source": "test"},
+            "special": {"line": "special", "annual_gbp": by_phase(0, 0, 22000, 30000, 0), "source": "test"},
+        },
+        special_place_funding_gbp=sourced(0),
+        central_spend_gbp=sourced(0),
+        inflation=sourced({}),
+    )
+    config, params, log, spells, events = child_log(data, 0)
+    cohort = reception_year(log.child_birth_day[0])
+    plan = events[2][0]
+    segments = [(plan, day(dt.date(cohort + 7, 9, 1)), 6000), (day(dt.date(cohort + 7, 9, 1)), day(dt.date(cohort + 12, 9, 1)), 22000),
+                (day(dt.date(cohort + 12, 9, 1)), day(dt.date(cohort + 15, 9, 1)), 30000)]
+    metrics = annual_metrics(log, params)
+    for i, year in enumerate(range(2014, 2029)):
+        first, last = day(dt.date(year, 4, 1)), day(dt.date(year + 1, 4, 1))
+        expected = sum(cost * max(min(end, last) - max(begin, first), 0) / (last - first) for begin, end, cost in segments)
+        assert metrics["spend_total"][i] == pytest.approx(expected, rel=1e-12, abs=1e-6), year
+    full_years = [i for i, year in enumerate(range(2014, 2029)) if day(dt.date(year, 4, 1)) >= plan and day(dt.date(year + 1, 4, 1)) <= segments[0][1]]
+    assert full_years and all(metrics["spend_mainstream_topups"][i] == 6000 for i in full_years)
