@@ -97,7 +97,7 @@ BAD_VALUES = {
     "distribution with a stray parameter": (lambda d: d["assessment"]["decision_days"].update(mean=999), "assessment.decision_days", "a triangular distribution takes exactly low, mode, high and source (mean not allowed)"),
     "distribution missing a parameter": (lambda d: d["assessment"]["decision_days"].update(dist="lognormal"), "assessment.decision_days", "a lognormal distribution takes exactly mean, sd and source (missing mean, sd; low, mode, high not allowed)"),
     "unknown distribution": (lambda d: d["assessment"]["drafting_days"].update(dist="normal"), "assessment.drafting_days", "dist must be one of: fixed, exponential, uniform, triangular, lognormal, gamma (got dist: 'normal')"),
-    "distribution out of order": (lambda d: d["assessment"]["decision_days"].update(low=50), "assessment.decision_days", "need low <= mode <= high"),
+    "distribution out of order": (lambda d: d["assessment"]["decision_days"].update(low=50), "assessment.decision_days", "mode must lie between low and high (got low 50.0, mode 35.0, high 42.0)"),
     # ages and financial years are checked at their own key
     "move-in age beyond 24": (lambda d: d["ehcp"]["move_in_age_weights"]["value"].update({30: 1}), "ehcp.move_in_age_weights.value.30", "age 30 is outside 0..24 (a plan ends at 25)"),
     "move-in ages all zero": (lambda d: d["ehcp"]["move_in_age_weights"].update(value={5: 0}), "ehcp", "no age a weight > 0"),

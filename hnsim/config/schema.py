@@ -108,7 +108,7 @@ class TriangularDistribution(_Family):
     @model_validator(mode="after")
     def _ordered(self) -> "TriangularDistribution":
         if not (self.low <= self.mode <= self.high):
-            raise ValueError(f"need low <= mode <= high (got {self.low}, {self.mode}, {self.high})")
+            raise ValueError(f"mode must lie between low and high (got low {self.low}, mode {self.mode}, high {self.high})")
         return self
 
 
