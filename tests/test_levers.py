@@ -127,7 +127,7 @@ def test_levers_cost_money_and_block_transfer_adds_to_the_allocation(base_data, 
     data = with_levers(base_data, linc_funding={"start_date": "2016-04-01"}, block_transfer={"start_date": "2016-04-01"})
     changed = run(data, reps=2)
     year = "2018-19"
-    # price base 2018-19: no inflation; within the day count (annual / 365.25 a day, being fixed)
+    # price base 2018-19: no inflation; to within the day count (the model charges annual / 365.25 a day)
     assert changed.loc[(0, year), "spend_lever_linc_funding"] == pytest.approx(1_500_000, rel=2.5e-3)
     assert changed.loc[(0, "2015-16"), "spend_lever_linc_funding"] == 0
     transfer = changed.loc[(0, year), "allocation_transfers"]

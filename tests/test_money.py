@@ -2,8 +2,8 @@
 financial years worked out with datetime, never with the model's own cost functions.
 
 A full financial year in a setting costs its annual cost and a part year its share of the days of
-that year; the model charges annual / 365.25 a day (the day-count fix is under way), so the
-recomputation matches it to within that difference (at most 0.2%) and exactly only once fixed.
+that year. The model charges annual / 365.25 a day, so the recomputation matches it to within that
+difference (at most 0.2%); a strict xfail asks for the exact match.
 """
 
 from __future__ import annotations
