@@ -20,7 +20,7 @@ class PlacePoolMachine(RuleBasedStateMachine):
     )
     def start(self, initial: int, changes: dict[int, int]) -> None:
         self.env = simpy.Environment()
-        # changes fall between whole days and time moves in whole days: never observed at the instant of one
+        # changes fall between whole days: time reaches the instant of one only by stopping there on purpose
         self.schedule = [(0.0, initial)] + sorted((day + 0.5, places) for day, places in changes.items())
         self.pool = PlacePool(self.env, "special_secondary", self.schedule)
         self.held = 0
@@ -84,7 +84,8 @@ class PlacePoolMachine(RuleBasedStateMachine):
         self.admit()
 
     def catch_up(self) -> None:
-        """The admissions of a change of capacity that was due when time last stopped."""
+        """The admissions of a change of capacity that was due when time last stopped (call only
+        as time moves on: the pool makes them when its clock runs)."""
         if self.pending is not None:
             self.admit(self.pending)
             self.pending = None
@@ -94,17 +95,19 @@ class PlacePoolMachine(RuleBasedStateMachine):
         until = self.env.now + days
         self.catch_up()
         for day, _ in self.schedule:
-            if self.env.now < day <= until:
+            if self.env.now < day < until:
                 self.admit(day)  # each change of capacity admits whoever it can, then and there
+            elif day == until:
+                self.pending = day  # time stops at a change (after a stop at one): it has not run yet
         self.env.run(until=until)
 
     @rule()
     def the_moment_capacity_changes(self) -> None:
         """Stop at a change of capacity before the pool has admitted anyone, where a newcomer
         arrives: it must not take a place ahead of the queue."""
-        self.catch_up()
         later = [day for day, _ in self.schedule if day > self.env.now]
         if later:
+            self.catch_up()  # the pool admits for a change due now only once time moves on
             self.env.run(until=later[0])
             self.pending = later[0]
             self.take()
