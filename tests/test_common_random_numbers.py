@@ -6,6 +6,8 @@ the ids mean the same children in both runs.
 
 from __future__ import annotations
 
+import numpy as np
+
 import copy
 from collections import defaultdict
 
@@ -59,7 +61,8 @@ def base_log(base_data):
 
 
 def same_children(a, b) -> None:
-    assert a.child_birth_day == b.child_birth_day and a.child_cohort == b.child_cohort and a.child_need == b.child_need
+    for name in ("child_birth_day", "child_cohort", "child_need"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
 
 
 def test_a_post16_lever_leaves_everything_before_year_12_alone(base_data, base_log):

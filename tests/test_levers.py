@@ -127,8 +127,8 @@ def test_levers_cost_money_and_block_transfer_adds_to_the_allocation(base_data, 
     data = with_levers(base_data, linc_funding={"start_date": "2016-04-01"}, block_transfer={"start_date": "2016-04-01"})
     changed = run(data, reps=2)
     year = "2018-19"
-    # price base 2018-19: no inflation; to within the day count (the model charges annual / 365.25 a day)
-    assert changed.loc[(0, year), "spend_lever_linc_funding"] == pytest.approx(1_500_000, rel=2.5e-3)
+    # a whole financial year costs exactly the annual figure (price base 2018-19: no inflation)
+    assert changed.loc[(0, year), "spend_lever_linc_funding"] == pytest.approx(1_500_000, rel=1e-12)
     assert changed.loc[(0, "2015-16"), "spend_lever_linc_funding"] == 0
     transfer = changed.loc[(0, year), "allocation_transfers"]
     levers = data["levers"]
@@ -140,7 +140,6 @@ def test_levers_cost_money_and_block_transfer_adds_to_the_allocation(base_data, 
     assert changed.loc[(0, "2015-16"), "hnb_allocation"] == base.loc[(0, "2015-16"), "hnb_allocation"]
 
 
-@pytest.mark.xfail(strict=True, reason="daily rates are the annual amount / 365.25, so no financial year is charged its annual figure")
 def test_a_lever_running_a_whole_year_costs_its_annual_cost(base_data):
     changed = run(with_levers(base_data, linc_funding={"start_date": "2016-04-01"}), reps=1)
     assert changed.loc[(0, "2018-19"), "spend_lever_linc_funding"] == 1_500_000

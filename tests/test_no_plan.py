@@ -1,4 +1,4 @@
-"""The vectorised no-plan stage against the scalar code it replaces: same numbers, same paths."""
+"""The vectorised no-plan stage against the plain-Python path for one child: same numbers, same paths."""
 
 from __future__ import annotations
 
@@ -51,78 +51,45 @@ def test_time_after_many_is_time_after_exactly(clock):
     assert clock.time_after_many(now, exposure).tolist() == expected
 
 
-def reference(model: PathwayModel, child: R.Child, day: float, requests: dict):
-    """The no-plan stage of one child as a SimPy process, with the scalar ``PathwayModel.draw``."""
-    env, horizon = model.env, model.cal.horizon
-    yield env.timeout(day - env.now)
-    while True:
-        options = model.no_plan.options(child.state, child.phase, child.need)
-        when, outcome = model.draw(child, options, model.next_transfer(child, env.now))
-        if when >= horizon:
-            model.log.spell(child.id, child.state, child.phase, child.spell_start, horizon)
-            return
-        yield env.timeout(when - env.now)
-        if outcome == NP.REQUEST:
-            requests[child.id] = (env.now, child.state, child.phase, child.spell_start, child.draws.n)
-            return
-        if outcome in (NP.STEP_DOWN, NP.MOVE_AWAY):
-            model.leave(child, R.EV_NO_PLAN_EXIT)
-            return
-        if outcome is None:
-            phase = model.phase_of(child, env.now)
-            if phase >= R.PHASE_POST16:
-                model.leave(child, R.EV_NO_PLAN_EXIT)
-                return
-            model.set_state(child, R.SEN_SUPPORT if child.state == R.EARLY_INTERVENTION else child.state, phase)
-        elif outcome == NP.EXCLUSION:
-            model.log.event(env.now, R.EV_PERMANENT_EXCLUSION, child.id)
-            model.set_state(child, R.AP_NO_PLAN)
-        elif outcome == NP.EHE:
-            model.log.event(env.now, R.EV_EHE_DEREGISTRATION, child.id)
-            model.set_state(child, R.EHE_NO_PLAN)
-        elif outcome == NP.ENHANCE:
-            model.set_state(child, R.SEN_SUPPORT_ENHANCED)
-        else:  # reintegrate, return
-            model.set_state(child, R.SEN_SUPPORT)
-
-
 def random_children(model: PathwayModel, n: int) -> NP.Entrants:
     """Children in every no-plan state at random days, some with a spell open since earlier."""
     rng = np.random.default_rng(3)
-    days = rng.uniform(0.0, model.cal.horizon - 1.0, n)
+    timeline = model.world.timeline
+    days = rng.uniform(0.0, timeline.horizon - 1.0, n)
     births = days - rng.uniform(1.0, 15.9, n) * 365.25
-    cohorts = model.academic_years(births) + 5
-    phases = model.phases_of(cohorts, days)
+    cohorts = timeline.cohorts_of(births)
+    phases = NP.phases_of(timeline, cohorts, days)
     states = rng.integers(0, len(NP.NO_PLAN_STATES), n)
     states[(states == R.EARLY_INTERVENTION) & (phases > R.PHASE_EARLY_YEARS)] = R.SEN_SUPPORT
     starts = np.maximum(days - rng.uniform(0.0, 60.0, n) * (rng.random(n) < 0.3), 0.0)
-    keys = child_keys(model.rep_key, 2, np.arange(n))
+    keys = child_keys(model.world.rep_key, 2, np.arange(n))
     entrants = NP.Entrants(np.arange(n), keys, cohorts, births, rng.integers(0, 5, n), states, phases, starts, days, rng.integers(0, 3, n))
     return entrants.subset(phases < R.PHASE_POST16)
 
 
-def by_child(rows: list[tuple]) -> dict[int, list[tuple]]:
-    out: dict[int, list[tuple]] = {}
-    for child, *rest in rows:
-        out.setdefault(child, []).append(tuple(rest))
-    return {child: sorted(v) for child, v in out.items()}
-
-
 def paths(log: R.EventLog) -> tuple[dict, dict]:
-    spells = by_child(list(zip(log.spell_child, log.spell_state, log.spell_phase, log.spell_start, log.spell_end)))
-    events = by_child(list(zip(log.event_child, log.event_code, log.event_day)))
-    return spells, events
+    log.finish()
+    spells: dict[int, list] = {}
+    for row in zip(log.spell_child.tolist(), log.spell_state.tolist(), log.spell_phase.tolist(), log.spell_start.tolist(), log.spell_end.tolist()):
+        spells.setdefault(row[0], []).append(row[1:])
+    events: dict[int, list] = {}
+    for row in zip(log.event_child.tolist(), log.event_code.tolist(), log.event_day.tolist()):
+        events.setdefault(row[0], []).append(row[1:])
+    return {k: sorted(v) for k, v in spells.items()}, {k: sorted(v) for k, v in events.items()}
 
 
 @pytest.mark.parametrize("clocks", ["config", "per_phase"])
-def test_fast_forward_follows_the_scalar_stage(clocks):
+def test_fast_forward_follows_the_one_child_path(clocks):
     config = small_config(scale=0.1, end_date="2024-03-31")
-    params = compile_parameters(config)
+    fast, slow = PathwayModel(config, 0, 5), PathwayModel(config, 0, 5)
     if clocks == "per_phase":  # a clock on every clocked option, different by phase, with a zero stretch
-        for name in ("sen_support.request", "sen_support.exclusion", "sen_support.ehe"):
-            params.clocks[name] = [trend_clock(0.0, 4000.0, 0.1 * (ph + 1), 200.0, 3000.0) for ph in range(5)]
-        params.clocks["sen_support.request"][2] = Clock([0.0, 1000.0, 1500.0], [1.0, 0.0, 2.0])
-    fast, slow = PathwayModel(config, 0, 5, params), PathwayModel(config, 0, 5, params)
+        for model in (fast, slow):
+            for name in ("sen_support.request", "sen_support.exclusion", "sen_support.ehe"):
+                model.world._clocks[name] = tuple(trend_clock(0.0, 4000.0, 0.1 * (ph + 1), 200.0, 3000.0) for ph in range(5))
+            request = list(model.world._clocks["sen_support.request"])
+            request[2] = Clock([0.0, 1000.0, 1500.0], [1.0, 0.0, 2.0])
+            model.world._clocks["sen_support.request"] = tuple(request)
+            model.no_plan = NP.NoPlanStage(model.world, model.params.no_plan)
     entrants = random_children(fast, 3000)
     got = fast.no_plan.fast_forward(entrants)
 
@@ -131,9 +98,9 @@ def test_fast_forward_follows_the_scalar_stage(clocks):
         child = R.Child(int(entrants.ids[i]), int(entrants.keys[i]), int(entrants.cohorts[i]), float(entrants.births[i]), int(entrants.needs[i]))
         child.state, child.phase, child.spell_start = int(entrants.states[i]), int(entrants.phases[i]), float(entrants.starts[i])
         child.draws.n = int(entrants.counters[i])
-        slow.alive[child.id] = child
-        slow.env.process(reference(slow, child, float(entrants.days[i]), expected))
-    slow.env.run(until=slow.cal.horizon)
+        day = slow.no_plan.fast_forward_one(child, float(entrants.days[i]))
+        if day is not None:
+            expected[child.id] = (day, child.state, child.phase, child.spell_start, child.draws.n)
 
     assert len(expected) > 100
     assert sorted(entrants.ids[got.index].tolist()) == sorted(expected)
@@ -149,7 +116,15 @@ def test_fast_forward_follows_the_scalar_stage(clocks):
 
 
 def test_an_empty_batch_does_nothing():
-    config = small_config()
-    model = PathwayModel(config, 0, 1)
+    model = PathwayModel(small_config(), 0, 1)
     got = model.no_plan.fast_forward(random_children(model, 10).subset(np.zeros(0, dtype=np.int64)))
-    assert len(got.index) == 0 and not model.log.spell_child and not model.log.event_code
+    model.log.finish()
+    assert len(got.index) == 0 and len(model.log.spell_child) == 0 and len(model.log.event_code) == 0
+
+
+def test_compile_parameters_is_reused_unchanged():
+    config = small_config()
+    params = compile_parameters(config)
+    before = params.clocks["sen_support.request"]
+    PathwayModel(config, 0, 1, params).run()
+    assert params.clocks["sen_support.request"] is before

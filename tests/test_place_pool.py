@@ -56,7 +56,7 @@ class PlacePoolMachine(RuleBasedStateMachine):
     @rule()
     def wait(self) -> None:
         events: list[simpy.Event] = []
-        self.checked(lambda: events.append(self.pool.wait(object())))
+        self.checked(lambda: events.append(self.pool.wait(self.env.now)))
         self.queue.append(events[0])
         self.admit()
 

@@ -96,7 +96,7 @@ def test_pool_first_come_first_served_and_capacity_growth():
     def child(name, arrive, stay):
         yield env.timeout(arrive)
         if not pool.take():
-            yield pool.wait(name)
+            yield pool.wait(env.now)
         log.append((name, env.now))
         assert pool.occupied <= pool.capacity()
         yield env.timeout(stay)
@@ -113,7 +113,7 @@ def test_pool_cancel_returns_granted_place():
     env = simpy.Environment()
     pool = PlacePool(env, "p", [(0.0, 1)])
     assert pool.take()
-    event = pool.wait("x")
+    event = pool.wait(env.now)
     pool.release()  # grants the place to x
     assert event.triggered and pool.occupied == 1
     pool.cancel(event)  # x no longer wants it
@@ -146,3 +146,13 @@ def test_post16_cease_by_year_ends_plans_at_year_12_in_those_years_only():
     starts = [(s, p, st) for s, p, st in zip(log.spell_start, log.spell_phase, log.spell_state) if st >= 10 and p == R.PHASE_POST16]
     assert not [s for s, _, _ in starts if s == sept_2014]  # every year-12 transfer in 2014-15 ceased
     assert [s for s, _, _ in starts if s == sept_2015]  # but not in 2015-16
+
+
+def test_pool_queue_is_ordered_by_the_day_each_wait_began():
+    env = simpy.Environment()
+    pool = PlacePool(env, "p", [(0.0, 1)])
+    assert pool.take()
+    late = pool.wait(5.0)
+    early = pool.wait(2.0)  # queued later, but waiting since an earlier day (a move up a phase)
+    pool.release()
+    assert early.triggered and not late.triggered

@@ -3,13 +3,13 @@
 Children who enter without a plan (the start-date population on SEN support, in AP or home
 educated; children newly identified; direct entries to AP) are drawn for the whole horizon at once,
 in numpy, and returned as :class:`~hnsim.model.no_plan.Entrants` for the no-plan stage. Children who
-arrive with a plan (moves in, post-16 conversions) arrive one by one as SimPy processes. A mixin of
-:class:`~hnsim.model.pathway.PathwayModel`.
+arrive with a plan (the start-date caseload, moves in, post-16 conversions) are handed to the plan
+stage one by one.
 """
 
 from __future__ import annotations
 
-from typing import Generator
+from typing import Callable, Generator
 
 import numpy as np
 
@@ -17,8 +17,9 @@ from hnsim.config.schema import SETTINGS
 from hnsim.model import records as R
 from hnsim.model.calendar import DAYS_PER_YEAR
 from hnsim.model.hazard import Clock
-from hnsim.model.no_plan import Entrants
-from hnsim.model.parameters import FLAT, choose, choose_many, cumulative
+from hnsim.model.no_plan import Entrants, phases_of
+from hnsim.model.parameters import FLAT, ArrivalRules, Shares, choose, choose_many
+from hnsim.model.placement import PlacementStage
 from hnsim.model.streams import (
     ORIGIN_AP_DIRECT,
     ORIGIN_IDENTIFIED,
@@ -29,170 +30,182 @@ from hnsim.model.streams import (
     stream,
     uniforms,
 )
+from hnsim.model.world import World
 
-AGE_BAND_RANGES = {"under5": (2, 5), "5-10": (5, 11), "11-15": (11, 16), "16-19": (16, 20), "20-25": (20, 25)}
+#: Ages (years, from-to) drawn uniformly for plans on roll at the start date, by SEN2 age band; the
+#: under-5 band starts at 2, where plans begin in practice.
+INITIAL_PLAN_AGES = {"under5": (2, 5), "5-10": (5, 11), "11-15": (11, 16), "16-19": (16, 20), "20-25": (20, 25)}
+#: Ages of pupils in AP at the start date and of direct entries to AP (secondary school ages).
+AP_AGES = (11, 16)
+#: Ages of children home educated at the start date (compulsory school ages).
+EHE_AGES = (5, 16)
+#: Ages of young people in further education given plans as learning difficulty assessments converted.
+POST16_CONVERSION_AGES = (16, 20)
+
+#: Setting of a plan on roll in a phase the config gives no setting shares for: young people past 19 are in FE.
+SETTING_WITHOUT_SHARES = {R.PHASE_POST19: "post16_fe"}
+
+Start = Callable[[R.Child], None]  # starts a plan holder's journey as a SimPy process
 
 
 class Arrivals:
-    """Children entering the model (mixin of ``PathwayModel``)."""
+    """Children entering the model."""
 
-    def _random_need(self, phase: int, u: float) -> int:
-        shares = self.need_shares.get(phase) or self.need_shares.get(R.PHASE_PRIMARY)
+    def __init__(self, world: World, rules: ArrivalRules, placement: PlacementStage):
+        self.world = world
+        self.rules = rules
+        self.placement = placement
+
+    # ---------------------------------------------------------------- helpers
+    def random_need(self, phase: int, u: float) -> int:
+        """Primary need by phase from one uniform (children in a phase without shares draw as primary)."""
+        shares = self.rules.need_shares.get(phase) or self.rules.need_shares[R.PHASE_PRIMARY]
         return choose(shares, u)
 
     def random_needs(self, phases: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Primary need by phase from one uniform each (:meth:`_random_need` vectorised)."""
+        """:meth:`random_need` vectorised."""
         needs = np.zeros(len(phases), dtype=np.int64)
         for phase in np.unique(phases):
             at = phases == phase
-            needs[at] = choose_many(self.need_shares.get(int(phase)) or self.need_shares.get(R.PHASE_PRIMARY), u[at])
+            needs[at] = choose_many(self.rules.need_shares.get(int(phase)) or self.rules.need_shares[R.PHASE_PRIMARY], u[at])
         return needs
-
-    def seed_initial_population(self) -> Entrants:
-        """Children known at the start date: SEN support by age, AP and EHE, plans by age band and setting.
-
-        Children with plans start their processes here; those without are returned for the no-plan stage.
-        """
-        c = self.config.initial_population
-        rng = stream(self.seed, self.replication, "initial_population")
-        by_age = sorted(c.sen_support_by_age.value.items())
-        ages = np.repeat(np.array([age for age, _ in by_age], dtype=float), [count for _, count in by_age])
-        n_ap, n_ehe = c.ap_pupils_without_plan.value, c.ehe_without_plan.value
-        births = np.concatenate([-(ages + rng.random(len(ages))) * DAYS_PER_YEAR, np.zeros(n_ap + n_ehe)])
-        need_u = rng.random(len(births))
-        enhanced = rng.random(len(ages)) < c.enhanced_share.value
-        births[len(ages) :] = -np.concatenate([rng.uniform(11, 16, n_ap), rng.uniform(5, 16, n_ehe)]) * DAYS_PER_YEAR
-        cohorts = self.academic_years(births) + 5
-        phases = self.phases_of(cohorts, np.zeros(len(births)))
-        states = np.concatenate(
-            [
-                np.where(phases[: len(ages)] == R.PHASE_EARLY_YEARS, R.EARLY_INTERVENTION, np.where(enhanced, R.SEN_SUPPORT_ENHANCED, R.SEN_SUPPORT)),
-                np.full(n_ap, R.AP_NO_PLAN),
-                np.full(n_ehe, R.EHE_NO_PLAN),
-            ]
-        )
-        keys = child_keys(self.rep_key, ORIGIN_INITIAL, np.arange(len(births)))
-        entrants = self.admit(phases < R.PHASE_POST16, keys, births, self.random_needs(phases, need_u), states, np.zeros(len(births)), 0)
-        on_roll = len(entrants)
-        next_index = len(births)
-        for band, count in c.ehcp_by_age_band.value.items():
-            low, high = AGE_BAND_RANGES[band]
-            for _ in range(count):
-                birth = -rng.uniform(low, high) * DAYS_PER_YEAR
-                child = self.new_child(ORIGIN_INITIAL, next_index, birth, 0)
-                self.set_need(child, self._random_need(self.phase_of(child, 0.0), rng.random()))
-                next_index += 1
-                on_roll += 1
-                phase = self.phase_of(child, 0.0)
-                shares = self.initial_settings.get(phase)
-                setting = SETTINGS[choose(shares, rng.random())] if shares else "mainstream"
-                if setting == "special":
-                    self.seek_special(child, phase, from_mainstream=False, may_wait=False)
-                else:
-                    self.set_state(child, R.SETTING_STATE[setting], phase)
-                self.env.process(self.journey(child))
-        self.log.event(0.0, R.EV_INITIAL, -1, float(on_roll))
-        return entrants
 
     def admit(self, admitted: np.ndarray, keys: np.ndarray, births: np.ndarray, needs: np.ndarray, states: np.ndarray, days: np.ndarray, draws_used: int) -> Entrants:
         """Give ids to the ``admitted`` children of a batch and make them :class:`Entrants` on ``days``."""
         keys, births, needs, states, days = keys[admitted], births[admitted], needs[admitted], states[admitted], days[admitted]
-        cohorts = self.academic_years(births) + 5
-        ids = self.new_ids(cohorts, needs, births)
-        phases = self.phases_of(cohorts, days)
+        cohorts = self.world.timeline.cohorts_of(births)
+        ids = self.world.new_ids(cohorts, needs, births)
+        phases = phases_of(self.world.timeline, cohorts, days)
         return Entrants(ids, keys, cohorts, births, needs, states, phases, days, days, np.full(len(ids), draws_used, dtype=np.int64))
 
     def _poisson_days(self, rng: np.random.Generator, rate: float, clock: Clock = FLAT) -> np.ndarray:
         """Event days before the horizon of a Poisson process with ``rate`` per day times ``clock``."""
-        chunk = int(rate * self.cal.horizon * 1.2) + 64
+        horizon = self.world.horizon
+        chunk = int(rate * horizon * 1.2) + 64
         exposure, days = 0.0, []
-        while not days or days[-1][-1] < self.cal.horizon:
+        while not days or days[-1][-1] < horizon:
             cumulative_exposure = exposure + np.cumsum(rng.standard_exponential(chunk)) / rate
             exposure = cumulative_exposure[-1]
             days.append(clock.time_after_many(np.zeros(chunk), cumulative_exposure))
         all_days = np.concatenate(days)
-        return all_days[all_days < self.cal.horizon]
+        return all_days[all_days < horizon]
 
+    # ---------------------------------------------------------------- the start date
+    def initial_population(self, start: Start) -> Entrants:
+        """Children known at the start date: SEN support by age, AP and EHE, plans by age band and setting.
+
+        Plan holders are placed (special pupils on roll keep their place even beyond capacity) and
+        handed to ``start``; the others are returned for the no-plan stage.
+        """
+        world, rules = self.world, self.rules
+        rng = stream(world.seed, world.replication, "initial_population")
+        ages = np.repeat(np.array([age for age, _ in rules.sen_support_by_age], dtype=float), [count for _, count in rules.sen_support_by_age])
+        n_ap, n_ehe = rules.ap_without_plan, rules.ehe_without_plan
+        births = np.concatenate([-(ages + rng.random(len(ages))) * DAYS_PER_YEAR, np.zeros(n_ap + n_ehe)])
+        need_u = rng.random(len(births))
+        enhanced = rng.random(len(ages)) < rules.enhanced_share
+        births[len(ages):] = -np.concatenate([rng.uniform(*AP_AGES, n_ap), rng.uniform(*EHE_AGES, n_ehe)]) * DAYS_PER_YEAR
+        cohorts = world.timeline.cohorts_of(births)
+        phases = phases_of(world.timeline, cohorts, np.zeros(len(births)))
+        states = np.concatenate([
+            np.where(phases[: len(ages)] == R.PHASE_EARLY_YEARS, R.EARLY_INTERVENTION, np.where(enhanced, R.SEN_SUPPORT_ENHANCED, R.SEN_SUPPORT)),
+            np.full(n_ap, R.AP_NO_PLAN),
+            np.full(n_ehe, R.EHE_NO_PLAN),
+        ])
+        keys = child_keys(world.rep_key, ORIGIN_INITIAL, np.arange(len(births)))
+        entrants = self.admit(phases < R.PHASE_POST16, keys, births, self.random_needs(phases, need_u), states, np.zeros(len(births)), 0)
+        on_roll = len(entrants)
+        index = len(births)
+        for band, count in rules.ehcp_by_age_band:
+            low, high = INITIAL_PLAN_AGES[band]
+            for _ in range(count):
+                child = world.new_child(ORIGIN_INITIAL, index, -float(rng.uniform(low, high)) * DAYS_PER_YEAR, 0)
+                index += 1
+                phase = world.phase_of(child, 0.0)
+                world.set_need(child, self.random_need(phase, float(rng.random())))
+                shares = rules.initial_settings.get(phase)
+                setting = SETTINGS[choose(shares, float(rng.random()))] if shares else SETTING_WITHOUT_SHARES.get(phase, "mainstream")
+                self.placement.place_on_roll(child, setting, phase)
+                start(child)
+        world.log.event(0.0, R.EV_INITIAL, -1, float(on_roll + index - len(births)))
+        return entrants
+
+    # ---------------------------------------------------------------- arrivals without a plan
     def identified(self) -> Entrants:
         """Children newly identified with an additional need: a Poisson process with a trend."""
-        ident = self.config.identification
-        rng = stream(self.seed, self.replication, "identification")
-        rate = ident.new_per_year.value / DAYS_PER_YEAR
-        if rate <= 0:
+        world, rules = self.world, self.rules
+        rng = stream(world.seed, world.replication, "identification")
+        if rules.identified_per_day <= 0:
             return Entrants.empty()
-        days = self._poisson_days(rng, rate, self.clocks("identification")[0])
-        ages = sorted(ident.age_weights.value)
-        cum = cumulative({str(a): w for a, w in ident.age_weights.value.items()}, tuple(str(a) for a in ages))
-        births = days - (np.array(ages, dtype=float)[choose_many(cum, rng.random(len(days)))] + rng.random(len(days))) * DAYS_PER_YEAR
-        keys = child_keys(self.rep_key, ORIGIN_IDENTIFIED, np.arange(len(days)))
-        phases = self.phases_of(self.academic_years(births) + 5, days)
+        days = self._poisson_days(rng, rules.identified_per_day, world.clocks("identification")[0])
+        births = days - (np.array(rules.identification_ages, dtype=float)[choose_many(rules.identification_age_shares, rng.random(len(days)))] + rng.random(len(days))) * DAYS_PER_YEAR
+        keys = child_keys(world.rep_key, ORIGIN_IDENTIFIED, np.arange(len(days)))
+        phases = phases_of(world.timeline, world.timeline.cohorts_of(births), days)
         needs = self.random_needs(phases, uniforms(keys, 1))  # the child's own first draw
         states = np.where(phases == R.PHASE_EARLY_YEARS, R.EARLY_INTERVENTION, R.SEN_SUPPORT)
         entrants = self.admit(phases < R.PHASE_POST16, keys, births, needs, states, days, 1)
-        self.log.events(entrants.days, R.EV_IDENTIFIED, entrants.ids)
+        world.log.events(entrants.days, R.EV_IDENTIFIED, entrants.ids)
         return entrants
 
     def ap_direct_entries(self) -> Entrants:
         """Secondary pupils not yet known to the SEN system placed in AP (excluded or medical)."""
-        ap = self.config.alternative_provision
-        rng = stream(self.seed, self.replication, "ap_direct_entry")
-        rate = ap.direct_entries_per_year.value / DAYS_PER_YEAR
-        if rate <= 0:
+        world, rules = self.world, self.rules
+        rng = stream(world.seed, world.replication, "ap_direct_entry")
+        if rules.ap_direct_per_day <= 0:
             return Entrants.empty()
-        days = self._poisson_days(rng, rate)
-        births = days - rng.uniform(11, 16, len(days)) * DAYS_PER_YEAR
-        excluded = rng.random(len(days)) < ap.direct_entry_exclusion_share.value
-        keys = child_keys(self.rep_key, ORIGIN_AP_DIRECT, np.arange(len(days)))
-        phases = self.phases_of(self.academic_years(births) + 5, days)
+        days = self._poisson_days(rng, rules.ap_direct_per_day)
+        births = days - rng.uniform(*AP_AGES, len(days)) * DAYS_PER_YEAR
+        excluded = rng.random(len(days)) < rules.ap_direct_exclusion_share
+        keys = child_keys(world.rep_key, ORIGIN_AP_DIRECT, np.arange(len(days)))
+        phases = phases_of(world.timeline, world.timeline.cohorts_of(births), days)
         needs = self.random_needs(phases, uniforms(keys, 1))
         admitted = phases == R.PHASE_SECONDARY
         entrants = self.admit(admitted, keys, births, needs, np.full(len(days), R.AP_NO_PLAN), days, 1)
-        self.log.events(entrants.days, R.EV_IDENTIFIED, entrants.ids)
+        world.log.events(entrants.days, R.EV_IDENTIFIED, entrants.ids)
         excluded = excluded[admitted]
-        self.log.events(entrants.days[excluded], R.EV_PERMANENT_EXCLUSION, entrants.ids[excluded])
+        world.log.events(entrants.days[excluded], R.EV_PERMANENT_EXCLUSION, entrants.ids[excluded])
         return entrants
 
-    def moves_in(self) -> Generator:
-        """Families with plans moving into the area."""
-        e, env = self.config.ehcp, self.env
-        rng = stream(self.seed, self.replication, "move_in")
-        rate = e.move_in_per_year.value / DAYS_PER_YEAR
-        ages = sorted(e.move_in_age_weights.value)
-        if rate <= 0 or not ages:
+    # ---------------------------------------------------------------- arrivals with a plan
+    def moves_in(self, start: Start) -> Generator:
+        """Families with plans moving into the area (a SimPy process)."""
+        world, rules, env = self.world, self.rules, self.world.env
+        rng = stream(world.seed, world.replication, "move_in")
+        rate = rules.moves_in_per_day
+        if rate <= 0 or not rules.move_in_ages:
             return
-        cum = cumulative({str(a): w for a, w in e.move_in_age_weights.value.items()}, tuple(str(a) for a in ages))
         index = 0
         while True:
-            gap = rng.exponential() / rate
-            if env.now + gap >= self.cal.horizon:
+            gap = float(rng.exponential()) / rate
+            if env.now + gap >= world.horizon:
                 return
             yield env.timeout(gap)
-            age = ages[choose(cum, rng.random())] + rng.random()
-            child = self.new_child(ORIGIN_MOVED_IN, index, env.now - age * DAYS_PER_YEAR, 0)
+            age = rules.move_in_ages[choose(rules.move_in_age_shares, float(rng.random()))] + float(rng.random())
+            child = world.new_child(ORIGIN_MOVED_IN, index, env.now - age * DAYS_PER_YEAR, 0)
             index += 1
-            phase = self.phase_of(child, env.now)
-            self.set_need(child, self._random_need(phase, child.draws.uniform()))
-            self.log.event(env.now, R.EV_MOVED_IN, child.id)
-            self.place_new_plan(child)
-            env.process(self.journey(child))
+            child.day = env.now
+            world.set_need(child, self.random_need(world.phase_of(child, env.now), child.draws.uniform()))
+            world.log.event(env.now, R.EV_MOVED_IN, child.id)
+            self.placement.place_new_plan(child)
+            start(child)
 
-    def post16_conversions(self) -> Generator:
-        """Young people in further education given plans after the 2014 reforms, by financial year."""
-        e, env = self.config.ehcp, self.env
-        rng = stream(self.seed, self.replication, "post16_conversion")
+    def post16_conversions(self, start: Start) -> Generator:
+        """Young people in further education given plans after the 2014 reforms, by financial year (a SimPy process)."""
+        world, rules, env = self.world, self.rules, self.world.env
+        rng = stream(world.seed, world.replication, "post16_conversion")
         index = 0
-        for label, first, last in self.cal.fy_bounds():
-            expected = e.post16_conversions_by_year.value.get(label, 0.0)
+        for (label, first, last), expected in zip(world.params.calendar.fy_bounds(), rules.post16_conversions_by_fy):
             if expected <= 0:
                 continue
-            days = np.sort(rng.uniform(first, last, size=rng.poisson(expected)))
-            for day in days:
+            for day in np.sort(rng.uniform(first, last, size=rng.poisson(expected))).tolist():
                 yield env.timeout(day - env.now)
-                child = self.new_child(ORIGIN_POST16_CONVERSION, index, env.now - rng.uniform(16, 20) * DAYS_PER_YEAR, 0)
+                child = world.new_child(ORIGIN_POST16_CONVERSION, index, env.now - float(rng.uniform(*POST16_CONVERSION_AGES)) * DAYS_PER_YEAR, 0)
                 index += 1
-                phase = self.phase_of(child, env.now)
-                self.set_need(child, self._random_need(R.PHASE_SECONDARY, child.draws.uniform()))
-                self.log.event(env.now, R.EV_POST16_CONVERSION, child.id)
-                self.set_state(child, R.EHCP_POST16_FE, phase)
-                env.process(self.journey(child))
+                child.day = env.now
+                world.set_need(child, self.random_need(R.PHASE_SECONDARY, child.draws.uniform()))
+                world.log.event(env.now, R.EV_POST16_CONVERSION, child.id)
+                world.set_state(child, R.EHCP_POST16_FE, env.now)
+                start(child)
 
+
+__all__ = ["Arrivals", "INITIAL_PLAN_AGES", "Shares"]

@@ -1,11 +1,32 @@
-"""Simulation time: days since the start date, financial years, academic years and census dates."""
+"""Simulation time: days since the start date, financial years, academic years and census dates.
+
+A child's *cohort* is the calendar year of the September in which it starts reception; its national
+curriculum year on a day is the academic year of that day minus its cohort (reception is year 0).
+Phases start at fixed national curriculum years, so every phase change falls on a 1 September.
+"""
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 
-DAYS_PER_YEAR = 365.25
+import numpy as np
+
+DAYS_PER_YEAR = 365.25  # for hazards per year and ages in years; money is charged by days in each financial year
+
+#: A child born in the academic year starting September Y starts reception in September Y + 5.
+RECEPTION_AFTER_BIRTH_YEARS = 5
+#: Age at 31 August before reception (national curriculum year 0).
+RECEPTION_AGE = 4
+#: National curriculum year at which each phase after early years begins: primary (reception),
+#: secondary (year 7), post-16 (year 12), post-19 (the year a young person turns 19).
+PRIMARY_YEAR, SECONDARY_YEAR, POST16_YEAR, POST19_YEAR = 0, 7, 12, 15
+PHASE_START_YEARS = (PRIMARY_YEAR, SECONDARY_YEAR, POST16_YEAR, POST19_YEAR)
+#: A plan ends on the 25th birthday at the latest.
+PLAN_END_AGE = 25
+#: Years searched around the simulated period for 1 September dates (children up to 40 years old).
+_SEPT1_MARGIN_YEARS = 40
 
 
 def fy_label(start_year: int) -> str:
@@ -78,13 +99,55 @@ class Calendar:
         """Simulation day of 1 September of a calendar year."""
         return self.day(dt.date(year, 9, 1))
 
-    def fy_index(self, day: float) -> int:
-        """Index (0-based) of the financial year that contains a simulation day."""
-        date = self.date(day)
-        start_year = date.year if date.month >= 4 else date.year - 1
-        return start_year - self.start.year
-
     def academic_year_of(self, day: float) -> int:
         """Calendar year in which the academic year containing ``day`` began (1 September)."""
         date = self.date(day)
         return date.year if date.month >= 9 else date.year - 1
+
+
+class Timeline:
+    """The dates the model looks up millions of times, as arrays: 1 September of every year a child
+    in the simulation can meet, financial-year starts, the horizon.
+
+    Built once per config (``Parameters.timeline``); every method has a scalar and an array form.
+    """
+
+    def __init__(self, calendar: Calendar):
+        self.calendar = calendar
+        self.horizon = calendar.horizon
+        self.first_year = calendar.start.year - _SEPT1_MARGIN_YEARS
+        years = range(self.first_year, calendar.end.year + _SEPT1_MARGIN_YEARS)
+        self.sept1_list = [calendar.sept1(y) for y in years]
+        self.sept1_array = np.array(self.sept1_list)
+        bounds = calendar.fy_bounds()
+        self.fy_starts = [first for _, first, _ in bounds]
+        self.fy_labels = [label for label, _, _ in bounds]
+        self.fy_lengths = np.array([last - first for _, first, last in bounds])
+
+    def academic_year(self, day: float) -> int:
+        """Calendar year of the 1 September that began the academic year containing ``day``."""
+        return self.first_year + bisect.bisect_right(self.sept1_list, day) - 1
+
+    def academic_years(self, days: np.ndarray) -> np.ndarray:
+        """:meth:`academic_year` for an array of days."""
+        return self.first_year + np.searchsorted(self.sept1_array, days, side="right") - 1
+
+    def sept1(self, year: int) -> float:
+        """Simulation day of 1 September of ``year``."""
+        return self.sept1_list[year - self.first_year]
+
+    def sept1_days(self, years: np.ndarray) -> np.ndarray:
+        """:meth:`sept1` for an array of years."""
+        return self.sept1_array[years - self.first_year]
+
+    def cohort_of(self, birth_day: float) -> int:
+        """The cohort (September of reception) of a child born on ``birth_day``."""
+        return self.academic_year(birth_day) + RECEPTION_AFTER_BIRTH_YEARS
+
+    def cohorts_of(self, birth_days: np.ndarray) -> np.ndarray:
+        """:meth:`cohort_of` for an array of birth days."""
+        return self.academic_years(birth_days) + RECEPTION_AFTER_BIRTH_YEARS
+
+    def fy_index(self, day: float) -> int:
+        """Index of the simulated financial year holding ``day`` (clipped to the simulated years)."""
+        return min(max(bisect.bisect_right(self.fy_starts, day) - 1, 0), len(self.fy_starts) - 1)

@@ -36,6 +36,15 @@ class Ramp:
             return 1.0
         return (day - self.start_day) / self.ramp_days
 
+    def many(self, days: np.ndarray) -> np.ndarray:
+        """:meth:`__call__` for an array of days (the same arithmetic)."""
+        days = np.asarray(days, dtype=float)
+        if self.ramp_days <= 0:
+            rising = np.ones_like(days)
+        else:
+            rising = np.where(days >= self.start_day + self.ramp_days, 1.0, (days - self.start_day) / self.ramp_days)
+        return np.where((days < self.start_day) | (days >= self.end_day), 0.0, rising)
+
     def clock(self, change: float, step_days: float = DAYS_PER_YEAR / 12) -> Clock:
         """Hazard multiplier 1 + change x ramp(t) on a monthly grid (midpoint of each month)."""
         knots, mults = [min(self.start_day, 0.0)], [1.0]
@@ -65,6 +74,13 @@ class ProbabilityShift:
 
     def __call__(self, day: float) -> float:
         return sum(size * ramp(day) for size, ramp in self.parts)
+
+    def many(self, days: np.ndarray) -> np.ndarray:
+        """:meth:`__call__` for an array of days."""
+        total = np.zeros(len(days))
+        for size, ramp in self.parts:
+            total = total + size * ramp.many(days)
+        return total
 
     def __bool__(self) -> bool:
         return any(size != 0.0 for size, _ in self.parts)
@@ -153,25 +169,30 @@ def _compile_one(plan: LeverPlan, name: str, lever: Lever, calendar: Calendar, r
 
 
 def lever_costs_by_year(config: Config, calendar: Calendar) -> dict[str, np.ndarray]:
-    """Running cost of each enabled lever per financial year at the price base (before inflation)."""
+    """Running cost of each enabled lever per financial year at the price base (before inflation).
+
+    A financial year in which the lever runs throughout is charged its annual cost exactly; a part
+    year pro rata by the days it runs in that financial year.
+    """
     out = {}
     for name, lever in config.levers.items():
         if not lever.enabled:
             continue
         start = calendar.day(lever.start_date)
         end = calendar.day(lever.end_date) if lever.end_date is not None else float("inf")
-        out[name] = np.array(
-            [lever.annual_cost_gbp.value * max(min(last, end) - max(first, start), 0.0) / DAYS_PER_YEAR for _, first, last in calendar.fy_bounds()]
-        )
+        out[name] = lever.annual_cost_gbp.value * _share_of_years(calendar, start, end)
     return out
 
 
 def allocation_transfers_by_year(plan: LeverPlan, calendar: Calendar) -> np.ndarray:
-    """Money moved into the block by levers, per financial year (pro rata from each start)."""
+    """Money moved into the block by levers, per financial year (pro rata by days from each start)."""
     total = np.zeros(len(calendar.fy_bounds()))
     for parts in plan.allocation_transfer.values():
         for amount, ramp in parts:
-            for i, (_, first, last) in enumerate(calendar.fy_bounds()):
-                total[i] += amount * max(min(last, ramp.end_day) - max(first, ramp.start_day), 0.0) / DAYS_PER_YEAR
+            total += amount * _share_of_years(calendar, ramp.start_day, ramp.end_day)
     return total
 
+
+def _share_of_years(calendar: Calendar, start: float, end: float) -> np.ndarray:
+    """Share of each financial year's days that fall between ``start`` and ``end``."""
+    return np.array([max(min(last, end) - max(first, start), 0.0) / (last - first) for _, first, last in calendar.fy_bounds()])

@@ -2,7 +2,8 @@
 
 Stocks are counted at the January census inside each financial year, flows over the financial year
 (April-March) and, with the suffix ``_calendar_year``, over the calendar year that the January
-census opens (the SEN2 convention). Money is charged day by day from spell lengths, so unit costs can
+census opens (the SEN2 convention). Money is charged from spell lengths: a whole financial year in a
+setting costs its annual cost, a part year pro rata by days in that financial year; unit costs can
 change without re-simulating.
 """
 
@@ -10,15 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from hnsim.config.load import ConfigError
 from hnsim.config.schema import NEEDS, PHASES, SPECIAL_POOLS, SPEND_LINES
 from hnsim.model import records as R
-from hnsim.model.calendar import DAYS_PER_YEAR, fy_start_year
+from hnsim.model.calendar import PLAN_END_AGE, RECEPTION_AGE, fy_start_year
 from hnsim.model.levers import lever_costs_by_year
 from hnsim.model.parameters import Parameters
 
 #: Census stock metric -> state codes counted.
 STOCKS: dict[str, tuple[int, ...]] = {
-    "ehcp_total": tuple(c for c in R.STATE_NAMES if c >= 10),
+    "ehcp_total": R.PLAN_STATES,
     "ehcp_mainstream": (R.EHCP_MAINSTREAM, R.EHCP_MAINSTREAM_WAITING),
     "ehcp_resourced": (R.EHCP_RESOURCED,),
     "ehcp_special": (R.EHCP_SPECIAL, R.EHCP_SEMH_SPECIAL),
@@ -70,7 +72,10 @@ CALENDAR_YEAR_FLOWS = (
     "special_to_mainstream_moves",
     "tribunal_appeals",
 )
-AGE_BANDS = (("ehcp_age_under5", 0, 4), ("ehcp_age_5_10", 5, 10), ("ehcp_age_11_15", 11, 15), ("ehcp_age_16_19", 16, 19), ("ehcp_age_20_25", 20, 99))
+#: SEN2's age bands of the caseload: (metric, lowest age, highest age), age on 31 August before the census.
+AGE_BANDS = (("ehcp_age_under5", 0, 4), ("ehcp_age_5_10", 5, 10), ("ehcp_age_11_15", 11, 15), ("ehcp_age_16_19", 16, 19), ("ehcp_age_20_25", 20, PLAN_END_AGE))
+#: The statutory deadline for a final plan, which SEN2's timeliness figure counts against.
+STATUTORY_WEEKS = 20
 
 #: Setting key used for unit costs, by state code.
 COST_KEY = {
@@ -98,7 +103,8 @@ COST_KEY = {
 def unit_cost_tables(params: Parameters) -> tuple[np.ndarray, np.ndarray]:
     """Annual cost (state code x phase) at the price base, and spend line index by state code.
 
-    A phase missing from a setting's costs takes the 'all' value, else the mean of the phases given.
+    A phase missing from a setting's costs takes the setting's 'all' value; with no 'all' it has no
+    cost (NaN), and a child found in that setting in that phase is an error (see :func:`annual_metrics`).
     """
     costs = params.config.costs.settings
     n_states = max(R.STATE_NAMES) + 1
@@ -108,10 +114,9 @@ def unit_cost_tables(params: Parameters) -> tuple[np.ndarray, np.ndarray]:
         if key is None or key not in costs:
             continue
         entry = costs[key]
-        given = {k: v for k, v in entry.annual_gbp.items() if k != "all"}
-        fallback = entry.annual_gbp.get("all", float(np.mean(list(given.values()))) if given else 0.0)
+        fallback = entry.annual_gbp.get("all", np.nan)
         for i, phase in enumerate(PHASES):
-            annual[state, i] = given.get(phase, fallback)
+            annual[state, i] = entry.annual_gbp.get(phase, fallback)
         line[state] = SPEND_LINES.index(entry.line)
     return annual, line
 
@@ -142,14 +147,24 @@ def allocation_by_year(params: Parameters) -> np.ndarray:
     return np.array(out, dtype=float)
 
 
-def _overlap(start: np.ndarray, end: np.ndarray, first: float, last: float) -> np.ndarray:
-    return np.clip(np.minimum(end, last) - np.maximum(start, first), 0.0, None)
+def year_shares(start: np.ndarray, end: np.ndarray, bounds: list[tuple[str, float, float]]) -> np.ndarray:
+    """Share of each financial year (columns) that each interval (rows) covers: days inside / days in the year.
+
+    A whole financial year in a setting is charged exactly its annual cost; a part year pro rata by
+    the days of that financial year.
+    """
+    first = np.array([b[1] for b in bounds])
+    last = np.array([b[2] for b in bounds])
+    days = np.clip(np.minimum(end[:, None], last) - np.maximum(start[:, None], first), 0.0, None)
+    return days / (last - first)
 
 
 def annual_metrics(log: R.EventLog, params: Parameters) -> dict[str, np.ndarray]:
-    """Every metric for every financial year of one replication (arrays in financial-year order)."""
+    """Every metric for every financial year of one replication (arrays in financial-year order).
+
+    ``log`` is a finished log (:meth:`~hnsim.model.records.EventLog.finish`).
+    """
     cal = params.calendar
-    config = params.config
     fy = cal.fy_bounds()
     n_fy = len(fy)
     state = np.asarray(log.spell_state, dtype=np.int64)
@@ -161,56 +176,57 @@ def annual_metrics(log: R.EventLog, params: Parameters) -> dict[str, np.ndarray]
     need = np.asarray(log.child_need, dtype=np.int64)
     out: dict[str, np.ndarray] = {}
 
-    # stocks at the January census
+    # stocks at the January census: the spells open on each census day
     n_states = max(R.STATE_NAMES) + 1
-    counts = np.zeros((n_fy, n_states))
-    band_counts = np.zeros((n_fy, len(AGE_BANDS)))
-    need_counts = np.zeros((n_fy, len(NEEDS)))
-    for i, (_, day) in enumerate(cal.census_days()):
-        on_roll = (start <= day) & (end > day)
-        counts[i] = np.bincount(state[on_roll], minlength=n_states)
-        with_plan = on_roll & (state >= 10)
-        age = (cal.academic_year_of(day) - cohort[child[with_plan]]) + 4
-        for j, (_, low, high) in enumerate(AGE_BANDS):
-            band_counts[i, j] = np.count_nonzero((age >= low) & (age <= high))
-        need_counts[i] = np.bincount(need[child[with_plan]], minlength=len(NEEDS))
+    census = np.array([day for _, day in cal.census_days()])
+    on_roll = (start[:, None] <= census) & (end[:, None] > census)  # spell x census
+    spell_idx, census_idx = np.nonzero(on_roll)
+    counts = np.bincount(census_idx * n_states + state[spell_idx], minlength=n_fy * n_states).reshape(n_fy, n_states)
     for name, codes in STOCKS.items():
-        out[name] = counts[:, list(codes)].sum(axis=1)
-    for j, (name, _, _) in enumerate(AGE_BANDS):
-        out[name] = band_counts[:, j]
+        out[name] = counts[:, list(codes)].sum(axis=1).astype(float)
+    with_plan = state[spell_idx] >= R.FIRST_PLAN_STATE
+    spell_idx, census_idx = spell_idx[with_plan], census_idx[with_plan]
+    academic = np.array([cal.academic_year_of(day) for day in census])
+    age = academic[census_idx] - cohort[child[spell_idx]] + RECEPTION_AGE  # age on 31 August before the census
+    for name, low, high in AGE_BANDS:
+        out[name] = np.bincount(census_idx[(age >= low) & (age <= high)], minlength=n_fy).astype(float)
+    need_counts = np.bincount(census_idx * len(NEEDS) + need[child[spell_idx]], minlength=n_fy * len(NEEDS)).reshape(n_fy, len(NEEDS))
     for j, need_name in enumerate(NEEDS):
-        out[f"ehcp_need_{need_name.lower()}"] = need_counts[:, j]
+        out[f"ehcp_need_{need_name.lower()}"] = need_counts[:, j].astype(float)
 
-    # flows
+    # flows: events by code and financial year, and by calendar year
     ev_day = np.asarray(log.event_day, dtype=float)
     ev_code = np.asarray(log.event_code, dtype=np.int64)
     ev_value = np.asarray(log.event_value, dtype=float)
+    n_codes = max(R.EVENT_NAMES) + 1
     fy_starts = np.array([first for _, first, _ in fy])
     fy_index = np.searchsorted(fy_starts, ev_day, side="right") - 1
+    by_fy = np.bincount(fy_index * n_codes + ev_code, minlength=n_fy * n_codes).reshape(n_fy, n_codes)
     for name, codes in FLOWS.items():
-        mask = np.isin(ev_code, codes)
-        out[name] = np.bincount(fy_index[mask], minlength=n_fy)[:n_fy].astype(float)
+        out[name] = by_fy[:, list(codes)].sum(axis=1).astype(float)
     cy = cal.calendar_year_bounds()
     cy_starts = np.array([first for _, first, _ in cy])
     cy_index = np.searchsorted(cy_starts, ev_day, side="right") - 1
+    inside = cy_index >= 0
+    by_cy = np.bincount(cy_index[inside] * n_codes + ev_code[inside], minlength=n_fy * n_codes).reshape(n_fy, n_codes)
+    complete = np.array([last - first >= 364 for _, first, last in cy])
     for name in CALENDAR_YEAR_FLOWS:
-        mask = np.isin(ev_code, FLOWS[name]) & (cy_index >= 0)
-        counted = np.bincount(cy_index[mask], minlength=n_fy)[:n_fy].astype(float)
-        complete = np.array([last - first >= 364 for _, first, last in cy])
-        out[f"{name}_calendar_year"] = np.where(complete, counted, np.nan)
+        out[f"{name}_calendar_year"] = np.where(complete, by_cy[:, list(FLOWS[name])].sum(axis=1), np.nan)
 
-    deadline = config.assessment.deadline_weeks * 7
     plans = ev_code == R.EV_NEW_EHCP
-    issued = np.bincount(fy_index[plans], minlength=n_fy)[:n_fy]
-    on_time = np.bincount(fy_index[plans & (ev_value <= deadline)], minlength=n_fy)[:n_fy]
-    weeks = np.bincount(fy_index[plans], weights=ev_value[plans] / 7, minlength=n_fy)[:n_fy]
+    weeks_to_plan = ev_value[plans] / 7.0
+    plan_fy = fy_index[plans]
+    issued = np.bincount(plan_fy, minlength=n_fy)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["pct_plans_within_20_weeks"] = np.where(issued > 0, 100.0 * on_time / np.maximum(issued, 1), np.nan)
-        out["mean_weeks_request_to_plan"] = np.where(issued > 0, weeks / np.maximum(issued, 1), np.nan)
+        # the statutory 20 weeks SEN2 reports against, and the config's own deadline
+        out["pct_plans_within_20_weeks"] = np.where(issued > 0, 100.0 * np.bincount(plan_fy[weeks_to_plan <= STATUTORY_WEEKS], minlength=n_fy) / np.maximum(issued, 1), np.nan)
+        deadline_weeks = params.assessment.deadline_days / 7.0
+        out["pct_plans_within_deadline"] = np.where(issued > 0, 100.0 * np.bincount(plan_fy[weeks_to_plan <= deadline_weeks], minlength=n_fy) / np.maximum(issued, 1), np.nan)
+        out["mean_weeks_request_to_plan"] = np.where(issued > 0, np.bincount(plan_fy, weights=weeks_to_plan, minlength=n_fy) / np.maximum(issued, 1), np.nan)
         for name, code in (("mean_weeks_waiting_for_assessment", R.EV_ASSESSMENT_START), ("mean_weeks_waiting_for_special_place", R.EV_SPECIAL_PLACE_WAIT_END)):
             mask = ev_code == code
-            n = np.bincount(fy_index[mask], minlength=n_fy)[:n_fy]
-            total = np.bincount(fy_index[mask], weights=ev_value[mask] / 7, minlength=n_fy)[:n_fy]
+            n = np.bincount(fy_index[mask], minlength=n_fy)
+            total = np.bincount(fy_index[mask], weights=ev_value[mask] / 7, minlength=n_fy)
             out[name] = np.where(n > 0, total / np.maximum(n, 1), np.nan)
 
     out.update(_money(log, params, state, phase, start, end, out["ehcp_total"]))
@@ -227,51 +243,48 @@ def _money(log: R.EventLog, params: Parameters, state: np.ndarray, phase: np.nda
     out: dict[str, np.ndarray] = {}
     annual, line = unit_cost_tables(params)
     factors = inflation_factors(params)
-    daily = annual[state, phase] / DAYS_PER_YEAR
-    spell_line = line[state]
-    spend = np.zeros((len(SPEND_LINES), n_fy))
-    charged = spell_line >= 0
-    keys = np.array([COST_KEY.get(code) or "" for code in range(max(R.STATE_NAMES) + 1)])
+    costed = line[state] >= 0
+    cost = annual[state[costed], phase[costed]]
+    if np.isnan(cost).any():
+        missing = sorted({(COST_KEY[s], PHASES[p]) for s, p in zip(state[costed][np.isnan(cost)].tolist(), phase[costed][np.isnan(cost)].tolist())})
+        raise ConfigError([f"costs.settings.{key}.annual_gbp: no cost for phase {ph}, where children were placed; give {ph} or 'all' (a default for every phase)" for key, ph in missing])
+    shares = year_shares(start[costed], end[costed], fy)  # costed spell x financial year
+    spell_line = line[state[costed]]
+    # spend at the price base by (line, year), then inflated by line
+    base_spend = np.zeros((len(SPEND_LINES), n_fy))
+    np.add.at(base_spend, spell_line, shares * cost[:, None])
+    spend = base_spend * factors
     setting_keys = sorted({k for k in COST_KEY.values() if k})
     setting_index = {k: i for i, k in enumerate(setting_keys)}
-    spell_setting = np.array([setting_index.get(k, -1) for k in keys])[state]
-    by_setting_spend = np.zeros((len(setting_keys), n_fy))
-    by_setting_years = np.zeros((len(setting_keys), n_fy))
-    placed = spell_setting >= 0
-    for i, (_, first, last) in enumerate(fy):
-        days = _overlap(start, end, first, last)
-        spend[:, i] = np.bincount(spell_line[charged], weights=days[charged] * daily[charged], minlength=len(SPEND_LINES)) * factors[:, i]
-        line_factor = np.where(spell_line >= 0, factors[np.maximum(spell_line, 0), i], 1.0)
-        by_setting_spend[:, i] = np.bincount(spell_setting[placed], weights=(days * daily * line_factor)[placed], minlength=len(setting_keys))
-        by_setting_years[:, i] = np.bincount(spell_setting[placed], weights=days[placed] / DAYS_PER_YEAR, minlength=len(setting_keys))
+    state_setting = np.array([setting_index.get(COST_KEY.get(code) or "", -1) for code in range(max(R.STATE_NAMES) + 1)])
+    spell_setting = state_setting[state[costed]]
+    inflated = shares * cost[:, None] * factors[spell_line]
     for key, j in setting_index.items():
-        out[f"placement_years_{key}"] = by_setting_years[j]
-        out[f"spend_setting_{key}"] = by_setting_spend[j]
+        mine = spell_setting == j
+        out[f"placement_years_{key}"] = shares[mine].sum(axis=0)
+        out[f"spend_setting_{key}"] = inflated[mine].sum(axis=0)
     special = SPEND_LINES.index("special")
-    place_rate = config.costs.special_place_funding_gbp.value / DAYS_PER_YEAR
     schedules = log.pool_schedules or params.pool_schedules
-    place_days = np.zeros(n_fy)
+    place_years = np.zeros(n_fy)  # commissioned places x share of the year
     for pool in SPECIAL_POOLS:
-        schedule = schedules[pool] + [(cal.horizon, 0)]
+        schedule = list(schedules[pool]) + [(cal.horizon, 0)]
         for (day, places), (next_day, _) in zip(schedule[:-1], schedule[1:]):
-            for i, (_, first, last) in enumerate(fy):
-                place_days[i] += places * max(min(next_day, last) - max(day, first), 0.0)
-    spend[special] += place_days * place_rate * factors[special]
-    out["spend_special_place_funding"] = place_days * place_rate * factors[special]
+            place_years += places * year_shares(np.array([day]), np.array([next_day]), fy)[0]
+    out["spend_special_place_funding"] = place_years * config.costs.special_place_funding_gbp.value * factors[special]
+    spend[special] += out["spend_special_place_funding"]
     other = SPEND_LINES.index("other")
-    fy_days = np.array([last - first for _, first, last in fy])
-    out["spend_central"] = config.costs.central_spend_gbp.value * fy_days / DAYS_PER_YEAR * factors[other]
+    out["spend_central"] = config.costs.central_spend_gbp.value * factors[other]
     spend[other] += out["spend_central"]
     for j, name in enumerate(SPEND_LINES):
         out[f"spend_{name}"] = spend[j]
     # levers' own running costs: a separate line, inflated like central services
     levers_total = np.zeros(n_fy)
-    for name, cost in lever_costs_by_year(config, cal).items():
-        out[f"spend_lever_{name}"] = cost * factors[other]
+    for name, cost_by_year in lever_costs_by_year(config, cal).items():
+        out[f"spend_lever_{name}"] = cost_by_year * factors[other]
         levers_total += out[f"spend_lever_{name}"]
     out["spend_levers"] = levers_total
     out["spend_total"] = spend.sum(axis=0) + levers_total
-    transfers = np.asarray(log.allocation_transfers, dtype=float) if log.allocation_transfers else np.zeros(n_fy)
+    transfers = np.asarray(log.allocation_transfers, dtype=float) if len(log.allocation_transfers) else np.zeros(n_fy)
     out["allocation_transfers"] = transfers
     out["hnb_allocation"] = allocation_by_year(params) + transfers
     out["in_year_balance"] = out["hnb_allocation"] - out["spend_total"]

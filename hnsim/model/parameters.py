@@ -1,65 +1,184 @@
-"""Compile a validated config into the flat, per-day numbers the simulation uses in its hot path."""
+"""Compile a validated config, once, into the plain numbers the simulation reads in its hot path.
+
+:func:`compile_parameters` turns the pydantic config into frozen groups of per-day rates indexed by
+phase and need numbers, cumulative shares for inverse-CDF choices, duration samplers and trend
+clocks. The stages of the model receive these groups and never read the config.
+"""
 
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Callable, Mapping
 
 import numpy as np
 
-from hnsim.config.schema import NEEDS, PHASES, SPECIAL_POOLS, Config, Trend
-from hnsim.model.calendar import Calendar
+from hnsim.config.schema import NEEDS, PHASES, SETTINGS, SPECIAL_POOLS, Config, Trend
+from hnsim.model.calendar import Calendar, Timeline
+from hnsim.model.distributions import sampler
 from hnsim.model.hazard import Clock, per_day, trend_clock
 
 FLAT = Clock.flat()
+POST16_OPTIONS = ("stay", "post16_fe", "post16_specialist", "cease")
+#: Setting groups whose post-16 destinations the config gives.
+POST16_GROUPS = ("school", "special", "independent")
+#: Hazards with a trend clock from the config (the others are flat unless a lever acts).
+TRENDED = ("identification", "sen_support.request", "sen_support.exclusion", "sen_support.ehe")
+
+Shares = tuple[float, ...]  # cumulative shares, for :func:`choose`
 
 
-def phase_rates(rates: dict[str, float]) -> list[float]:
-    """Per-day hazards indexed by phase number."""
-    return [per_day(rates.get(p, 0.0)) for p in PHASES]
+def phase_rates(rates: Mapping[str, float]) -> tuple[float, ...]:
+    """Per-day hazards indexed by phase number (a phase not given has rate 0)."""
+    return tuple(per_day(rates.get(p, 0.0)) for p in PHASES)
 
 
-def need_multipliers(mults: dict[str, float]) -> list[float]:
-    """Multipliers indexed by need number."""
-    return [mults.get(n, 1.0) for n in NEEDS]
+def need_multipliers(mults: Mapping[str, float]) -> tuple[float, ...]:
+    """Multipliers indexed by need number (a need not given has 1)."""
+    return tuple(mults.get(n, 1.0) for n in NEEDS)
 
 
-def cumulative(shares: dict[str, float], keys: tuple[str, ...]) -> list[float]:
+def cumulative(shares: Mapping[str, float], keys: tuple[str, ...]) -> Shares:
     """Cumulative shares in the order of ``keys`` (for inverse-CDF choice)."""
     out, total = [], 0.0
     for key in keys:
         total += shares.get(key, 0.0)
         out.append(total)
-    return out
+    return tuple(out)
 
 
-def choose(cumulative_shares: list[float], u: float) -> int:
+def choose(cumulative_shares: Shares, u: float) -> int:
     """Index chosen by inverse CDF (robust to shares summing to slightly under 1)."""
     i = bisect.bisect_right(cumulative_shares, u * cumulative_shares[-1])
     return min(i, len(cumulative_shares) - 1)
 
 
-def choose_many(cumulative_shares: list[float], u: np.ndarray) -> np.ndarray:
+def choose_many(cumulative_shares: Shares, u: np.ndarray) -> np.ndarray:
     """:func:`choose` for an array of uniforms."""
     i = np.searchsorted(cumulative_shares, u * cumulative_shares[-1], side="right")
     return np.minimum(i, len(cumulative_shares) - 1)
 
 
-@dataclass
-class Parameters:
-    """Everything the model reads, in per-day units, indexed by phase and need numbers.
+def scale_special_odds(shares: Mapping[str, float], odds_multiplier: float) -> dict[str, float]:
+    """Scale the odds of a special setting by a need multiplier, keeping the others in proportion."""
+    p = shares.get("special", 0.0)
+    if odds_multiplier == 1.0 or p in (0.0, 1.0):
+        return dict(shares)
+    odds = p / (1 - p) * odds_multiplier
+    new_p = odds / (1 + odds)
+    rest = 1 - p
+    return {k: (new_p if k == "special" else v * (1 - new_p) / rest) for k, v in shares.items()}
 
-    ``clocks`` maps a transition name to a list of clocks by phase; levers replace entries here.
+
+@dataclass(frozen=True)
+class NoPlanRates:
+    """Hazards per day of children without a plan, by phase; multipliers by need."""
+
+    request: tuple[float, ...]
+    request_need: tuple[float, ...]
+    enhanced_request_multiplier: float
+    enhance: tuple[float, ...]
+    step_down: tuple[float, ...]
+    move_away: tuple[float, ...]
+    exclusion: tuple[float, ...]
+    exclusion_need: tuple[float, ...]
+    ehe: tuple[float, ...]
+    reintegration: tuple[float, ...]
+    ehe_return: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class PlanRates:
+    """Hazards per day of plan holders, by phase; multipliers by need."""
+
+    to_special: tuple[float, ...]
+    to_special_need: tuple[float, ...]
+    to_mainstream: tuple[float, ...]
+    independent_to_special: tuple[float, ...]
+    exclusion: tuple[float, ...]
+    exclusion_need: tuple[float, ...]
+    ap_return: tuple[float, ...]
+    ehe: tuple[float, ...]
+    cease: tuple[float, ...]
+    move_away: tuple[float, ...]
+    leave: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class AssessmentRules:
+    """The EHC needs assessment: durations (samplers of one uniform), probabilities, the team."""
+
+    decision_days: Callable[[float], float]
+    tribunal_days: Callable[[float], float]
+    assessment_days: Callable[[float], float]
+    drafting_days: Callable[[float], float]
+    refusal_by_fy: tuple[float, ...]  # by simulated financial year
+    appeal: float
+    tribunal_for_parents: float
+    plan: float
+    team_capacity: int
+    deadline_days: float
+
+
+@dataclass(frozen=True)
+class PlacementRules:
+    """Where plans are placed: settings at first plan, full special schools, phase transfers."""
+
+    first_setting: Mapping[tuple[int, int], Shares]  # (phase, need) -> cumulative over SETTINGS
+    independent_when_full: float
+    max_wait_days: float  # inf: no limit
+    transfer_to_special: tuple[float, ...]  # by phase entered
+    post16_destinations: Mapping[str, Shares]  # setting group -> cumulative over POST16_OPTIONS
+    post19_continue: float
+    post16_cease_by_fy: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class ArrivalRules:
+    """Where children come from: the start-date population and the streams of new arrivals."""
+
+    need_shares: Mapping[int, Shares]  # phase -> cumulative over NEEDS
+    initial_settings: Mapping[int, Shares]  # phase -> cumulative over SETTINGS
+    sen_support_by_age: tuple[tuple[int, int], ...]
+    ehcp_by_age_band: tuple[tuple[str, int], ...]
+    enhanced_share: float
+    ap_without_plan: int
+    ehe_without_plan: int
+    identified_per_day: float
+    identification_ages: tuple[int, ...]
+    identification_age_shares: Shares
+    ap_direct_per_day: float
+    ap_direct_exclusion_share: float
+    moves_in_per_day: float
+    move_in_ages: tuple[int, ...]
+    move_in_age_shares: Shares
+    post16_conversions_by_fy: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """Everything the model reads, compiled once from a config.
+
+    ``clocks`` maps a hazard name to its trend clock by phase (levers multiply into these in each
+    replication); ``pool_schedules`` the commissioned places by pool as (day, places) steps. The
+    config itself is kept for the money and the levers, which are not on the hot path.
     """
 
     config: Config
     calendar: Calendar
-    clocks: dict[str, list[Clock]] = field(default_factory=dict)
-    pool_schedules: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+    timeline: Timeline
+    clocks: Mapping[str, tuple[Clock, ...]]
+    pool_schedules: Mapping[str, tuple[tuple[float, int], ...]]
+    no_plan: NoPlanRates
+    plan: PlanRates
+    assessment: AssessmentRules
+    placement: PlacementRules
+    arrivals: ArrivalRules
 
-    def clock(self, name: str, phase: int) -> Clock:
-        """The clock of a transition in a phase (flat if none was set)."""
-        clocks = self.clocks.get(name)
+    def clock(self, hazard: str, phase: int) -> Clock:
+        """The trend clock of a hazard in a phase (flat if the config gives none)."""
+        clocks = self.clocks.get(hazard)
         return clocks[phase] if clocks else FLAT
 
 
@@ -70,7 +189,7 @@ def _trend(calendar: Calendar, trend: Trend | None) -> Clock:
     return trend_clock(0.0, calendar.horizon, trend.growth_per_year.value, calendar.day(trend.from_date), until)
 
 
-def _by_year_clock(calendar: Calendar, multipliers: dict[str, float]) -> Clock:
+def _by_year_clock(calendar: Calendar, multipliers: Mapping[str, float]) -> Clock:
     """A step clock over financial years: each listed year's multiplier; a year after the last one
     listed keeps the last (so the fitted level carries into the projection), a year before the first
     takes the first."""
@@ -83,34 +202,116 @@ def _by_year_clock(calendar: Calendar, multipliers: dict[str, float]) -> Clock:
     return Clock(knots, values)
 
 
-def compile_parameters(config: Config) -> Parameters:
-    """Turn a config into :class:`Parameters`."""
-    sim = config.simulation
-    calendar = Calendar(sim.start_date, sim.end_date, sim.census_month, sim.census_day)
-    params = Parameters(config=config, calendar=calendar)
-    for name, trend in (
-        ("identification", config.identification.trend),
-        ("sen_support.request", config.sen_support.request_trend),
-        ("sen_support.exclusion", config.sen_support.exclusion_trend),
-        ("sen_support.ehe", config.sen_support.ehe_trend),
-    ):
-        clock = _trend(calendar, trend)
-        params.clocks[name] = [clock] * len(PHASES)
-    by_year = config.sen_support.request_multiplier_by_year
+def _clocks(config: Config, calendar: Calendar) -> dict[str, tuple[Clock, ...]]:
+    s = config.sen_support
+    trends = {"identification": config.identification.trend, "sen_support.request": s.request_trend,
+              "sen_support.exclusion": s.exclusion_trend, "sen_support.ehe": s.ehe_trend}
+    clocks = {name: _trend(calendar, trends[name]) for name in TRENDED}
+    by_year = s.request_multiplier_by_year
     if by_year is not None and any(m != 1.0 for m in by_year.value.values()):
         steps = _by_year_clock(calendar, by_year.value)
-        base = params.clocks["sen_support.request"][0]
-        params.clocks["sen_support.request"] = [steps if base is FLAT else base.times(steps)] * len(PHASES)
+        base = clocks["sen_support.request"]
+        clocks["sen_support.request"] = steps if base is FLAT else base.times(steps)
+    return {name: (clock,) * len(PHASES) for name, clock in clocks.items()}
+
+
+def _pool_schedules(config: Config, calendar: Calendar) -> dict[str, tuple[tuple[float, int], ...]]:
     places = config.capacity.places.value
+    out = {}
     for pool in SPECIAL_POOLS:
-        schedule = [(0.0, places.get(pool, 0))]
         running = places.get(pool, 0)
+        schedule = [(0.0, running)]
         for expansion in sorted(config.capacity.expansions, key=lambda e: e.date):
             if expansion.pool == pool:
                 running = max(running + expansion.places, 0)
                 schedule.append((max(calendar.day(expansion.date), 0.0), running))
-        params.pool_schedules[pool] = schedule
-    return params
+        out[pool] = tuple(schedule)
+    return out
 
 
-__all__ = ["FLAT", "Parameters", "choose", "choose_many", "compile_parameters", "cumulative", "need_multipliers", "phase_rates"]
+def _by_fy(calendar: Calendar, by_label: Mapping[str, float], default: float) -> tuple[float, ...]:
+    return tuple(by_label.get(label, default) for label, _, _ in calendar.fy_bounds())
+
+
+def _no_plan(config: Config) -> NoPlanRates:
+    s, ap = config.sen_support, config.alternative_provision
+    return NoPlanRates(
+        request=phase_rates(s.request_rate.value), request_need=need_multipliers(s.request_need_multiplier.value),
+        enhanced_request_multiplier=s.enhanced_request_multiplier.value, enhance=phase_rates(s.escalation_to_enhanced_rate.value),
+        step_down=phase_rates(s.step_down_rate.value), move_away=phase_rates(s.move_away_rate.value),
+        exclusion=phase_rates(s.exclusion_rate.value), exclusion_need=need_multipliers(s.exclusion_need_multiplier.value),
+        ehe=phase_rates(s.ehe_rate.value), reintegration=phase_rates(ap.reintegration_rate.value), ehe_return=phase_rates(ap.ehe_return_rate.value),
+    )
+
+
+def _plan(config: Config) -> PlanRates:
+    e = config.ehcp
+    return PlanRates(
+        to_special=phase_rates(e.mainstream_to_special_rate.value), to_special_need=need_multipliers(e.mainstream_to_special_need_multiplier.value),
+        to_mainstream=phase_rates(e.special_to_mainstream_rate.value), independent_to_special=phase_rates(e.independent_to_special_rate.value),
+        exclusion=phase_rates(e.exclusion_rate.value), exclusion_need=need_multipliers(e.exclusion_need_multiplier.value),
+        ap_return=phase_rates(e.ap_return_rate.value), ehe=phase_rates(e.ehe_rate.value), cease=phase_rates(e.ceasing_needs_met_rate.value),
+        move_away=phase_rates(e.move_away_rate.value), leave=phase_rates(e.leave_education_rate.value),
+    )
+
+
+def _assessment(config: Config, calendar: Calendar) -> AssessmentRules:
+    a = config.assessment
+    by_year = a.refusal_probability_by_year.value if a.refusal_probability_by_year else {}
+    return AssessmentRules(
+        decision_days=sampler(a.decision_days), tribunal_days=sampler(a.tribunal_days), assessment_days=sampler(a.assessment_days),
+        drafting_days=sampler(a.drafting_days), refusal_by_fy=_by_fy(calendar, by_year, a.refusal_probability.value),
+        appeal=a.appeal_probability.value, tribunal_for_parents=a.tribunal_finds_for_parents.value, plan=a.plan_probability.value,
+        team_capacity=a.team_capacity.value, deadline_days=7.0 * a.deadline_weeks,
+    )
+
+
+def _placement(config: Config, calendar: Calendar) -> PlacementRules:
+    pl = config.placement
+    multipliers = need_multipliers(pl.special_need_multiplier.value)
+    first = {}
+    for phase_name, shares in pl.first_setting_shares.value.items():
+        for need, m in enumerate(multipliers):
+            first[(PHASES.index(phase_name), need)] = cumulative(scale_special_odds(shares, m), SETTINGS)
+    max_wait = pl.when_special_full.max_wait_days
+    cease = pl.transfer.post16_cease_probability_by_year
+    return PlacementRules(
+        first_setting=MappingProxyType(first), independent_when_full=pl.when_special_full.independent_probability.value,
+        max_wait_days=max_wait.value if max_wait is not None else float("inf"),
+        transfer_to_special=tuple(pl.transfer.mainstream_to_special_probability.value.get(p, 0.0) for p in PHASES),
+        post16_destinations=MappingProxyType({g: cumulative(v, POST16_OPTIONS) for g, v in pl.transfer.post16_destinations.value.items()}),
+        post19_continue=pl.transfer.post19_continue_probability.value,
+        post16_cease_by_fy=_by_fy(calendar, cease.value if cease else {}, 0.0),
+    )
+
+
+def _arrivals(config: Config, calendar: Calendar) -> ArrivalRules:
+    init, ident, e, ap = config.initial_population, config.identification, config.ehcp, config.alternative_provision
+    ages = tuple(sorted(ident.age_weights.value))
+    move_ages = tuple(sorted(e.move_in_age_weights.value))
+    return ArrivalRules(
+        need_shares=MappingProxyType({PHASES.index(ph): cumulative(v, NEEDS) for ph, v in ident.need_shares.value.items()}),
+        initial_settings=MappingProxyType({PHASES.index(ph): cumulative(v, SETTINGS) for ph, v in init.ehcp_setting_shares.value.items()}),
+        sen_support_by_age=tuple(sorted(init.sen_support_by_age.value.items())), ehcp_by_age_band=tuple(init.ehcp_by_age_band.value.items()),
+        enhanced_share=init.enhanced_share.value, ap_without_plan=init.ap_pupils_without_plan.value, ehe_without_plan=init.ehe_without_plan.value,
+        identified_per_day=per_day(ident.new_per_year.value), identification_ages=ages,
+        identification_age_shares=cumulative({str(a): w for a, w in ident.age_weights.value.items()}, tuple(str(a) for a in ages)),
+        ap_direct_per_day=per_day(ap.direct_entries_per_year.value), ap_direct_exclusion_share=ap.direct_entry_exclusion_share.value,
+        moves_in_per_day=per_day(e.move_in_per_year.value), move_in_ages=move_ages,
+        move_in_age_shares=cumulative({str(a): w for a, w in e.move_in_age_weights.value.items()}, tuple(str(a) for a in move_ages)) if move_ages else (),
+        post16_conversions_by_fy=_by_fy(calendar, e.post16_conversions_by_year.value, 0.0),
+    )
+
+
+def compile_parameters(config: Config) -> Parameters:
+    """Turn a validated config into :class:`Parameters` (the only place the model reads the config)."""
+    sim = config.simulation
+    calendar = Calendar(sim.start_date, sim.end_date, sim.census_month, sim.census_day)
+    return Parameters(
+        config=config, calendar=calendar, timeline=Timeline(calendar), clocks=MappingProxyType(_clocks(config, calendar)),
+        pool_schedules=MappingProxyType(_pool_schedules(config, calendar)), no_plan=_no_plan(config), plan=_plan(config),
+        assessment=_assessment(config, calendar), placement=_placement(config, calendar), arrivals=_arrivals(config, calendar),
+    )
+
+
+__all__ = ["FLAT", "POST16_OPTIONS", "Parameters", "choose", "choose_many", "compile_parameters", "cumulative", "need_multipliers", "phase_rates"]

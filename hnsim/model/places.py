@@ -1,45 +1,67 @@
-"""Special school places: a finite pool with a capacity schedule and a first-come queue."""
+"""The model's shared resources: special school places by pool, and the assessment team.
+
+Both are counting resources on SimPy events: a unit is taken at once when one is free (no event is
+scheduled for it), otherwise the taker may queue and is granted a unit when one frees up or the
+capacity grows. Capacity follows a schedule of (day, capacity); a shrinking capacity displaces
+nobody, it stops new admissions until occupancy falls below it.
+"""
 
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections import deque
 from typing import Sequence
 
 import simpy
 
 
-class PlacePool:
-    """Commissioned places of one kind.
+class _Scheduled:
+    """Capacity on a schedule of (day, capacity), with a SimPy process at each change."""
 
-    Capacity follows a schedule of (day, capacity). A place is taken at once if one is free;
-    otherwise a child may join the queue and is granted a place, first come first served, when one
-    frees up or capacity grows. A shrinking capacity displaces nobody: it stops new admissions until
-    occupancy falls below it.
-    """
-
-    def __init__(self, env: simpy.Environment, name: str, schedule: Sequence[tuple[float, int]]):
+    def __init__(self, env: simpy.Environment, schedule: Sequence[tuple[float, int]]):
         self.env = env
-        self.name = name
         ordered = sorted(schedule)
         self.change_days = [d for d, _ in ordered]
         self.capacities = [c for _, c in ordered]
         self.occupied = 0
-        self.queue: deque[tuple[object, simpy.Event]] = deque()
-        self.max_occupancy_over_capacity = 0  # > 0 only if the invariant is broken
         for day in self.change_days[1:]:
             if day > 0:
                 env.process(self._capacity_change(day))
 
     def capacity(self, day: float | None = None) -> int:
-        """Commissioned places on a day (default: now)."""
+        """Capacity on a day (default: now)."""
         day = self.env.now if day is None else day
         i = bisect.bisect_right(self.change_days, day) - 1
         return self.capacities[max(i, 0)]
 
     def free(self) -> int:
-        """Places free now."""
+        """Units free now."""
         return max(self.capacity() - self.occupied, 0)
+
+    def _capacity_change(self, day: float):
+        yield self.env.timeout(day - self.env.now)
+        self._admit()
+
+    def _admit(self) -> None:  # pragma: no cover - each resource defines its queue
+        raise NotImplementedError
+
+
+class PlacePool(_Scheduled):
+    """Commissioned special school places of one kind (a pool).
+
+    The queue is ordered by the day each child's wait began, then by arrival in the queue: a child
+    who re-queues for the next phase's pool at a phase transfer keeps its place in the line.
+    Children on roll in special schools at the start date are placed even beyond capacity
+    (:meth:`force_take`); :attr:`over_capacity_at_start` records by how much.
+    """
+
+    def __init__(self, env: simpy.Environment, name: str, schedule: Sequence[tuple[float, int]]):
+        self.name = name
+        self.queue: list[tuple[float, int, simpy.Event]] = []  # (wait start, order, grant), sorted
+        self._order = itertools.count()
+        self.over_capacity_at_start = 0
+        super().__init__(env, schedule)
 
     def take(self) -> bool:
         """Take a place if one is free and nobody is queueing ahead; True if taken."""
@@ -49,14 +71,14 @@ class PlacePool:
         return True
 
     def force_take(self) -> None:
-        """Place a child already on roll at the start (may exceed capacity; recorded)."""
+        """Place a child already on roll at the start date, beyond capacity if need be."""
         self.occupied += 1
-        self.max_occupancy_over_capacity = max(self.max_occupancy_over_capacity, self.occupied - self.capacity())
+        self.over_capacity_at_start = max(self.over_capacity_at_start, self.occupied - self.capacity())
 
-    def wait(self, child: object) -> simpy.Event:
+    def wait(self, wait_start: float) -> simpy.Event:
         """Join the queue; the event succeeds when a place is granted (already counted as taken)."""
         event = self.env.event()
-        self.queue.append((child, event))
+        bisect.insort(self.queue, (wait_start, next(self._order), event), key=lambda item: item[:2])
         self._admit()
         return event
 
@@ -65,10 +87,10 @@ class PlacePool:
         if event.triggered:
             self.release()
             return
-        for i, (_, queued) in enumerate(self.queue):
+        for i, (_, _, queued) in enumerate(self.queue):
             if queued is event:
                 del self.queue[i]
-                break
+                return
 
     def release(self) -> None:
         """A child leaves a place."""
@@ -78,10 +100,34 @@ class PlacePool:
     def _admit(self) -> None:
         capacity = self.capacity()
         while self.queue and self.occupied < capacity:
-            _, event = self.queue.popleft()
+            _, _, event = self.queue.pop(0)
             self.occupied += 1
             event.succeed()
 
-    def _capacity_change(self, day: float):
-        yield self.env.timeout(day - self.env.now)
+
+class AssessmentTeam(_Scheduled):
+    """The educational psychologists and caseworkers: assessments carried at once, first come first served."""
+
+    def __init__(self, env: simpy.Environment, schedule: Sequence[tuple[float, int]]):
+        self.queue: deque[simpy.Event] = deque()
+        super().__init__(env, schedule)
+
+    def request(self) -> simpy.Event | None:
+        """A caseworker now (``None``: no need to wait) or an event that succeeds when one is free."""
+        if not self.queue and self.occupied < self.capacity():
+            self.occupied += 1
+            return None
+        event = self.env.event()
+        self.queue.append(event)
+        return event
+
+    def release(self) -> None:
+        """An assessment is finished: its caseworker takes the next in the queue."""
+        self.occupied -= 1
         self._admit()
+
+    def _admit(self) -> None:
+        capacity = self.capacity()
+        while self.queue and self.occupied < capacity:
+            self.occupied += 1
+            self.queue.popleft().succeed()

@@ -1,230 +1,252 @@
-"""Life with a plan: the setting named in a new plan, special places, waiting, moves and transfers.
+"""Life with a plan: competing hazards in a setting, phase transfers, ceasing.
 
-A mixin of :class:`~hnsim.model.pathway.PathwayModel`: its methods use the model's environment,
-log, place pools, rates and bookkeeping (``set_state``, ``leave``, ``draw``...).
+A plan holder's next change depends only on its own random numbers and on deterministic dates
+(phase transfers, trends, lever ramps), except when it takes or gives up a special place. So its
+process runs ahead of the simulation clock over spells that touch no place, logging each with its
+own dates, and waits for the simulation clock only before it takes or gives up a place. The draws
+are made in the same order as if every spell were a SimPy event, so the paths are the same.
 """
 
 from __future__ import annotations
 
-import bisect
+from math import log as _log
+from typing import Callable, Generator
 
-from typing import Generator
-
-from hnsim.config.schema import NEEDS, PHASES, SETTINGS
 from hnsim.model import records as R
-from hnsim.model.calendar import DAYS_PER_YEAR
-from hnsim.model.parameters import FLAT, choose
+from hnsim.model.hazard import Clock
+from hnsim.model.parameters import FLAT, POST16_OPTIONS, PlacementRules, PlanRates, choose
+from hnsim.model.placement import SPECIAL_STATES, PlacementStage
+from hnsim.model.streams import GOLDEN_GAMMA, MASK64, TO_UNIT
+from hnsim.model.world import World
 
-SPECIAL_STATES = (R.EHCP_SPECIAL, R.EHCP_SEMH_SPECIAL)
 SCHOOL_GROUP = {R.EHCP_SPECIAL: "special", R.EHCP_SEMH_SPECIAL: "special", R.EHCP_INDEPENDENT: "independent"}
-POST16_OPTIONS = ("stay", "post16_fe", "post16_specialist", "cease")
-SEMH = NEEDS.index("SEMH")
+MAINSTREAM_LIKE = (R.EHCP_MAINSTREAM, R.EHCP_RESOURCED, R.EHCP_MAINSTREAM_WAITING)
+CEASING = {"cease": R.EV_CEASED_NEEDS_MET, "move_away": R.EV_CEASED_MOVED_AWAY, "leave": R.EV_CEASED_LEFT_EDUCATION}
+#: Outcomes of a plan holder's competing hazards that take a special place.
+TAKES_A_PLACE = ("to_special", "independent_to_special")
+Option = tuple[str, float, Clock]
 
 
-class WithPlan:
-    """The stages of a child with an EHC plan (mixin of ``PathwayModel``)."""
+class PlanStage:
+    """The stages of a child with an EHC plan, from its first placement until it leaves."""
 
-    def place_new_plan(self, child: R.Child) -> str:
-        """Name a setting in a new plan."""
-        phase = self.phase_of(child, self.env.now)
-        shares = self.first_setting.get((phase, child.need))
-        setting = SETTINGS[choose(shares, child.draws.uniform())] if shares else "mainstream"
-        self.enter_setting(child, setting, phase, from_mainstream=False)
-        return "continue"
+    def __init__(self, world: World, rules: PlacementRules, rates: PlanRates, placement: PlacementStage):
+        self.world = world
+        self.rules = rules
+        self.rates = rates
+        self.placement = placement
+        self.levers = world.levers
+        self.clock_to_special = world.clocks("ehcp.mainstream_to_special")
+        self.clock_exclusion = world.clocks("ehcp.exclusion")
+        self.clock_ap_return = world.clocks("ehcp.ap_return")
+        self.clock_cease = world.clocks("ehcp.ceasing_needs_met")
+        self.clock_leave = world.clocks("ehcp.leave_education")
+        self._options: dict[tuple[int, int, int], tuple[Option, ...]] = {}
 
-    def enter_setting(self, child: R.Child, setting: str, phase: int, from_mainstream: bool) -> None:
-        if setting == "special":
-            self.seek_special(child, phase, from_mainstream, may_wait=True)
-        elif setting == "independent":
-            self.place_independent(child, phase, from_mainstream)
-        else:
-            self.set_state(child, R.SETTING_STATE[setting], phase)
+    # ---------------------------------------------------------------- competing hazards
+    def options(self, state: int, ph: int, need: int) -> tuple[Option, ...]:
+        """The competing options ``(tag, rate per day, clock)`` of a setting, those with a positive rate, in draw order."""
+        key = (state, ph, need)
+        if key not in self._options:
+            r = self.rates
+            options = [("cease", r.cease[ph], self.clock_cease[ph]), ("move_away", r.move_away[ph], FLAT), ("leave", r.leave[ph], self.clock_leave[ph])]
+            if state in (R.EHCP_MAINSTREAM, R.EHCP_RESOURCED):
+                options += [
+                    ("to_special", r.to_special[ph] * r.to_special_need[need], self.clock_to_special[ph]),
+                    ("exclusion", r.exclusion[ph] * r.exclusion_need[need], self.clock_exclusion[ph]),
+                    ("ehe", r.ehe[ph], FLAT),
+                ]
+            elif state in SPECIAL_STATES:
+                options.append(("to_mainstream", r.to_mainstream[ph], FLAT))
+            elif state == R.EHCP_INDEPENDENT:
+                options.append(("independent_to_special", r.independent_to_special[ph], FLAT))
+            elif state == R.EHCP_AP:
+                options += [("ap_return", r.ap_return[ph], self.clock_ap_return[ph]), ("ehe", r.ehe[ph], FLAT)]
+            self._options[key] = tuple(o for o in options if o[1] > 0.0)
+        return self._options[key]
 
-    def place_independent(self, child: R.Child, phase: int, from_mainstream: bool) -> None:
-        """An independent placement, unless a bespoke-packages lever diverts it to a package."""
-        now = self.env.now
-        share = self.levers.bespoke_share(now)
-        # draw only while the lever acts, so that before it starts nothing changes
-        if share > 0.0 and child.draws.uniform() < share:
-            self.set_state(child, R.EHCP_BESPOKE, phase)
-            return
-        self.log.event(now, R.EV_INDEPENDENT_PLACEMENT, child.id)
-        if from_mainstream:
-            self.log.event(now, R.EV_MAINSTREAM_TO_SPECIAL, child.id)
-        self.set_state(child, R.EHCP_INDEPENDENT, phase)
+    @staticmethod
+    def draw(child: R.Child, now: float, options, deadline: float) -> tuple[float, str | None]:
+        """Earliest of competing events ``(tag, rate_per_day, clock)`` after ``now``, or ``(deadline, None)``.
 
-    def pools_for(self, child: R.Child, phase: int) -> tuple[str, ...]:
-        if phase <= R.PHASE_PRIMARY:
-            return ("special_primary",)
-        if phase == R.PHASE_SECONDARY:
-            return ("semh_secondary", "special_secondary") if child.need == SEMH else ("special_secondary",)
-        return ("special_post16",)
-
-    def seek_special(self, child: R.Child, phase: int, from_mainstream: bool, may_wait: bool, fallback: int = R.EHCP_INDEPENDENT) -> bool:
-        """Take a special place if free; otherwise ``fallback`` (independent) or a wait in mainstream.
-
-        A child already holding a place of the right kind keeps it. True if placed in special.
+        Every option takes the child's next draw (:meth:`~hnsim.model.streams.ChildDraws.exponential`,
+        written out here because it is the model's innermost loop), in option order, whatever its
+        clock: a lever that changes a clock then moves only that event's time, and the child's other
+        draws stay the same across scenarios (common random numbers).
         """
-        now = self.env.now
-        names = self.pools_for(child, phase)
-        if child.pool in names:
-            self.set_state(child, child.state, phase)
-            return True
-        for name in names:
-            if self.pools[name].take():
-                self.release_place(child)
-                child.pool = name
-                if from_mainstream:
-                    self.log.event(now, R.EV_MAINSTREAM_TO_SPECIAL, child.id)
-                self.set_state(child, R.EHCP_SEMH_SPECIAL if name == "semh_secondary" else R.EHCP_SPECIAL, phase)
-                return True
-        self.release_place(child)
-        if not may_wait or child.draws.uniform() < self.independent_when_full:
-            if fallback == R.EHCP_INDEPENDENT:
-                self.place_independent(child, phase, from_mainstream)
-            else:
-                self.set_state(child, fallback, phase)
+        best_t, best_tag = deadline, None
+        draws = child.draws
+        key, n = draws.key, draws.n
+        for tag, rate, clock in options:
+            n += 1
+            z = (key + n * GOLDEN_GAMMA) & MASK64
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+            exposure = -_log(1.0 - ((z ^ (z >> 31)) >> 11) * TO_UNIT) / rate
+            t = now + exposure if clock is FLAT else clock.time_after(now, exposure)
+            if t < best_t:
+                best_t, best_tag = t, tag
+        draws.n = n
+        return best_t, best_tag
+
+    def _seek(self, child: R.Child, phase: int, from_mainstream: bool, may_wait: bool) -> Callable[[], bool]:
+        """The part of a transfer that seeks a special place, to run on the simulation clock."""
+        def seek() -> bool:
+            self.placement.seek_special(child, phase, from_mainstream=from_mainstream, may_wait=may_wait)
             return False
-        child.wait_start = now
-        self.set_state(child, R.EHCP_MAINSTREAM_WAITING, phase)
+        return seek
+
+    # ---------------------------------------------------------------- the journey
+    def life(self, child: R.Child) -> Generator:
+        """From the child's placement (its open spell) until it leaves or the horizon."""
+        world, placement, env = self.world, self.placement, self.world.env
+        horizon = world.horizon
+        while True:
+            if child.state == R.EHCP_MAINSTREAM_WAITING:
+                if child.day > env.now:
+                    yield env.timeout(child.day - env.now)
+                outcome = yield from placement.waiting(child, world.next_transfer(child, env.now), self.draw)
+                if outcome == "exit":
+                    return
+                if outcome == "transfer" and self._transfer_now(child, env.now):
+                    return
+                continue
+            now, ph = child.day, child.phase
+            t, tag = self.draw(child, now, self.options(child.state, ph, child.need), world.next_transfer(child, now))
+            if t >= horizon:
+                return  # still here at the horizon: the open spell is closed there
+            if tag is None:
+                step = self.transfer(child, t)
+                if step is True:
+                    return
+                if step is not False:  # it takes or gives up a place: on the simulation clock
+                    if t > env.now:
+                        yield env.timeout(t - env.now)
+                    if step():
+                        return
+                continue
+            if (child.pool is not None or tag in TAKES_A_PLACE) and t > env.now:
+                yield env.timeout(t - env.now)
+            if tag in CEASING:
+                world.leave(child, CEASING[tag], t)
+                return
+            if tag == "to_special":
+                placement.seek_special(child, ph, from_mainstream=True, may_wait=True)
+            elif tag == "exclusion":
+                world.log.event(t, R.EV_PERMANENT_EXCLUSION, child.id)
+                world.set_state(child, R.EHCP_AP, t, ph)
+            elif tag == "ehe":
+                world.log.event(t, R.EV_EHE_DEREGISTRATION, child.id)
+                world.set_state(child, R.EHCP_EHE, t, ph)
+            elif tag == "to_mainstream":
+                world.release_place(child)
+                world.log.event(t, R.EV_SPECIAL_TO_MAINSTREAM, child.id)
+                world.set_state(child, R.EHCP_MAINSTREAM, t, ph)
+            elif tag == "independent_to_special":
+                name = placement.take_place(child, ph)
+                if name is not None:
+                    world.set_state(child, R.EHCP_SEMH_SPECIAL if name == "semh_secondary" else R.EHCP_SPECIAL, t, ph)
+                else:
+                    child.day = t  # no place free: stays independent, and draws again from now
+            elif tag == "ap_return":
+                world.set_state(child, R.EHCP_MAINSTREAM, t, ph)
+
+    def _transfer_now(self, child: R.Child, day: float) -> bool:
+        """A transfer on the simulation clock; True if the child left."""
+        step = self.transfer(child, day)
+        return step if step is True or step is False else step()
+
+    def transfer(self, child: R.Child, day: float) -> bool | Callable[[], bool]:
+        """Phase transfer on 1 September (or the 25th birthday): the placement is reconsidered.
+
+        Returns True if the child left, False if it stays; or, where the transfer takes or gives up
+        a special place, the rest of the transfer as a function for the caller to run once the
+        simulation clock reaches ``day`` (it returns True if the child left). The child's draws are
+        made here, in order, either way.
+        """
+        world, placement, draws, state = self.world, self.placement, child.draws, child.state
+        holding = child.pool is not None
+        if day >= world.plan_end(child) - 1e-9:
+            def leave() -> bool:
+                if state == R.EHCP_MAINSTREAM_WAITING:
+                    placement.end_wait(child, day)
+                world.leave(child, R.EV_CEASED_AGE_25, day)
+                return True
+            return leave if holding else leave()
+        phase = world.phase_of(child, day)
+        if phase == R.PHASE_POST16:
+            return self._post16(child, day, phase)
+        if phase == R.PHASE_POST19:
+            return self._post19(child, day, phase)
+        if state == R.EHCP_EARLY_YEARS:
+            setting = placement.first_setting(child, phase)
+            if setting == "special":
+                return self._seek(child, phase, from_mainstream=False, may_wait=True)
+            if setting == "independent":
+                placement.place_independent(child, phase, from_mainstream=False, day=day)
+            else:
+                world.set_state(child, R.SETTING_STATE[setting], day, phase)
+        elif state in SPECIAL_STATES:
+            return self._seek(child, phase, from_mainstream=False, may_wait=False)
+        elif state == R.EHCP_MAINSTREAM_WAITING:
+            # the wait goes on, in the new phase's pools, from the day it began
+            world.set_state(child, R.EHCP_MAINSTREAM_WAITING, day, phase)
+        elif state in MAINSTREAM_LIKE and draws.uniform() < self.rules.transfer_to_special[phase] * (1.0 + self.levers.transfer_to_special(day)):
+            return self._seek(child, phase, from_mainstream=True, may_wait=True)
+        else:
+            world.set_state(child, state, day, phase)
         return False
 
-    def waiting(self, child: R.Child) -> Generator:
-        """In mainstream with a top-up, queued for a special place."""
-        env, ph = self.env, child.phase
-        now = env.now
-        pool = self.pools[self.pools_for(child, ph)[-1]]
-        grant = pool.wait(child)
-        deadline = self.next_transfer(child, now)
-        max_wait_end = child.wait_start + self.max_wait_days if self.max_wait_days is not None else float("inf")
-        options = [("cease", self.e_cease[ph], self.clock_cease[ph]), ("move_away", self.e_move_away[ph], FLAT)]
-        when, tag = self.draw(child, options, min(deadline, max_wait_end))
-        yield grant | env.timeout(when - now)
-        waited = env.now - child.wait_start
-        if grant.triggered:
-            child.pool = pool.name
-            self.log.event(env.now, R.EV_SPECIAL_PLACE_WAIT_END, child.id, waited)
-            self.log.event(env.now, R.EV_MAINSTREAM_TO_SPECIAL, child.id)
-            self.set_state(child, R.EHCP_SEMH_SPECIAL if pool.name == "semh_secondary" else R.EHCP_SPECIAL)
-            return "continue"
-        pool.cancel(grant)
-        if tag is not None:
-            self.log.event(env.now, R.EV_SPECIAL_PLACE_WAIT_END, child.id, waited)
-            self.leave(child, R.EV_CEASED_NEEDS_MET if tag == "cease" else R.EV_CEASED_MOVED_AWAY)
-            return "exit"
-        if env.now >= max_wait_end and env.now < deadline:
-            self.log.event(env.now, R.EV_SPECIAL_PLACE_WAIT_END, child.id, waited)
-            self.place_independent(child, ph, from_mainstream=True)
-            return "continue"
-        return self.transfer(child)
-
-    def with_plan(self, child: R.Child) -> Generator:
-        """Life with a plan in one setting until a move, a cessation or a phase transfer."""
-        env, state, ph, need = self.env, child.state, child.phase, child.need
-        now = env.now
-        deadline = self.next_transfer(child, now)
-        options = [("cease", self.e_cease[ph], self.clock_cease[ph]), ("move_away", self.e_move_away[ph], FLAT), ("leave", self.e_leave[ph], self.clock_leave[ph])]
-        if state in (R.EHCP_MAINSTREAM, R.EHCP_RESOURCED):
-            options += [
-                ("to_special", self.e_to_special[ph] * self.m_to_special[need], self.clock_to_special[ph]),
-                ("exclusion", self.e_exclusion[ph] * self.m_e_exclusion[need], self.clock_e_exclusion[ph]),
-                ("ehe", self.e_ehe[ph], FLAT),
-            ]
-        elif state in SPECIAL_STATES:
-            options.append(("to_mainstream", self.e_to_mainstream[ph], FLAT))
-        elif state == R.EHCP_INDEPENDENT:
-            options.append(("independent_to_special", self.e_independent_to_special[ph], FLAT))
-        elif state == R.EHCP_AP:
-            options += [("ap_return", self.e_ap_return[ph], self.clock_ap_return[ph]), ("ehe", self.e_ehe[ph], FLAT)]
-        when, tag = self.draw(child, options, deadline)
-        yield env.timeout(when - now)
-        now = env.now
-        if tag is None:
-            return self.transfer(child)
-        if tag in ("cease", "move_away", "leave"):
-            code = {"cease": R.EV_CEASED_NEEDS_MET, "move_away": R.EV_CEASED_MOVED_AWAY, "leave": R.EV_CEASED_LEFT_EDUCATION}[tag]
-            self.leave(child, code)
-            return "exit"
-        if tag == "to_special":
-            self.seek_special(child, ph, from_mainstream=True, may_wait=True)
-        elif tag == "exclusion":
-            self.log.event(now, R.EV_PERMANENT_EXCLUSION, child.id)
-            self.set_state(child, R.EHCP_AP)
-        elif tag == "ehe":
-            self.log.event(now, R.EV_EHE_DEREGISTRATION, child.id)
-            self.set_state(child, R.EHCP_EHE)
-        elif tag == "to_mainstream":
-            self.release_place(child)
-            self.log.event(now, R.EV_SPECIAL_TO_MAINSTREAM, child.id)
-            self.set_state(child, R.EHCP_MAINSTREAM)
-        elif tag == "independent_to_special":
-            for name in self.pools_for(child, ph):
-                if self.pools[name].take():
-                    child.pool = name
-                    self.set_state(child, R.EHCP_SEMH_SPECIAL if name == "semh_secondary" else R.EHCP_SPECIAL)
-                    break
-        elif tag == "ap_return":
-            self.set_state(child, R.EHCP_MAINSTREAM)
-        return "continue"
-
-    def transfer(self, child: R.Child) -> str:
-        """Phase transfer on 1 September (or the 25th birthday): the placement is reconsidered."""
-        now, draws, state = self.env.now, child.draws, child.state
-        if now >= child.birth_day + 25 * DAYS_PER_YEAR - 1e-9:
-            self.leave(child, R.EV_CEASED_AGE_25)
-            return "exit"
-        phase = self.phase_of(child, now)
-        mainstream_like = state in (R.EHCP_MAINSTREAM, R.EHCP_RESOURCED, R.EHCP_MAINSTREAM_WAITING)
-        if phase in (R.PHASE_PRIMARY, R.PHASE_SECONDARY):
-            if state == R.EHCP_EARLY_YEARS:
-                shares = self.first_setting.get((phase, child.need))
-                setting = SETTINGS[choose(shares, draws.uniform())] if shares else "mainstream"
-                self.enter_setting(child, setting, phase, from_mainstream=False)
-            elif state in SPECIAL_STATES or state == R.EHCP_MAINSTREAM_WAITING:
-                waiting = state == R.EHCP_MAINSTREAM_WAITING
-                self.seek_special(child, phase, from_mainstream=waiting, may_wait=waiting)
-            elif mainstream_like and draws.uniform() < self.transfer_to_special.get(PHASES[phase], 0.0) * (1.0 + self.levers.transfer_to_special(now)):
-                self.seek_special(child, phase, from_mainstream=True, may_wait=True)
-            else:
-                self.set_state(child, state, phase)
-            return "continue"
-        if phase == R.PHASE_POST16:
-            extra_cease = self.post16_cease_by_fy[min(max(bisect.bisect_right(self._fy_starts, now) - 1, 0), len(self._fy_starts) - 1)]
-            # draw only in the transition years given, so later years keep their random numbers
-            if extra_cease > 0.0 and draws.uniform() < extra_cease:
-                self.leave(child, R.EV_CEASED_LEFT_EDUCATION)
-                return "exit"
-            group = SCHOOL_GROUP.get(state, "school")
-            shares = self.post16_destinations.get(group)
+    def _post16(self, child: R.Child, day: float, phase: int) -> bool | Callable[[], bool]:
+        """Year 12: stay in the setting, move to further education or a specialist college, or cease."""
+        world, placement, draws, state = self.world, self.placement, child.draws, child.state
+        extra_cease = self.rules.post16_cease_by_fy[world.timeline.fy_index(day)]
+        # draw only in the transition years given, so later years keep their random numbers
+        leaves = extra_cease > 0.0 and draws.uniform() < extra_cease
+        choice = "cease"
+        if not leaves:
+            shares = self.rules.post16_destinations.get(SCHOOL_GROUP.get(state, "school"))
             choice = POST16_OPTIONS[choose(shares, draws.uniform())] if shares else "stay"
-            choice = "post16_fe" if choice == "post16_specialist" and self.to_fe_instead(child) else choice
-            if choice == "cease":
-                self.leave(child, R.EV_CEASED_LEFT_EDUCATION)
-                return "exit"
-            if choice == "stay":
-                if state in SPECIAL_STATES:
-                    self.seek_special(child, phase, from_mainstream=False, may_wait=False, fallback=R.EHCP_POST16_SPECIALIST)
-                elif state in (R.EHCP_AP, R.EHCP_EHE, R.EHCP_EARLY_YEARS):
-                    self.set_state(child, R.EHCP_POST16_FE if state == R.EHCP_AP else R.EHCP_OTHER, phase)
-                elif state == R.EHCP_MAINSTREAM_WAITING:
-                    self.set_state(child, R.EHCP_MAINSTREAM, phase)
-                else:
-                    self.set_state(child, state, phase)
-            else:
-                self.release_place(child)
-                self.set_state(child, R.SETTING_STATE[choice], phase)
-            return "continue"
-        # age 19: adult phase
-        if draws.uniform() >= self.post19_continue:
-            self.leave(child, R.EV_CEASED_LEFT_EDUCATION)
-            return "exit"
-        self.release_place(child)
-        specialist = state in SPECIAL_STATES or state in (R.EHCP_INDEPENDENT, R.EHCP_POST16_SPECIALIST)
-        specialist = specialist and not self.to_fe_instead(child)
-        self.set_state(child, R.EHCP_POST16_SPECIALIST if specialist else R.EHCP_POST16_FE, phase)
-        return "continue"
+            choice = "post16_fe" if choice == "post16_specialist" and self.to_fe_instead(child, day) else choice
 
-    def to_fe_instead(self, child: R.Child) -> bool:
-        """Whether a post-16 strategy lever turns a specialist destination into FE."""
-        share = self.levers.post16_to_fe_share(self.env.now)
+        def rest() -> bool:
+            if state == R.EHCP_MAINSTREAM_WAITING:
+                placement.end_wait(child, day)
+            if choice == "cease":
+                world.leave(child, R.EV_CEASED_LEFT_EDUCATION, day)
+                return True
+            if choice != "stay":
+                world.release_place(child)
+                world.set_state(child, R.SETTING_STATE[choice], day, phase)
+            elif state in SPECIAL_STATES:
+                placement.seek_special(child, phase, from_mainstream=False, may_wait=False, fallback=R.EHCP_POST16_SPECIALIST)
+            elif state in (R.EHCP_AP, R.EHCP_EHE, R.EHCP_EARLY_YEARS):
+                world.set_state(child, R.EHCP_POST16_FE if state == R.EHCP_AP else R.EHCP_OTHER, day, phase)
+            elif state == R.EHCP_MAINSTREAM_WAITING:
+                world.set_state(child, R.EHCP_MAINSTREAM, day, phase)
+            else:
+                world.set_state(child, state, day, phase)
+            return False
+
+        return rest if child.pool is not None else rest()
+
+    def _post19(self, child: R.Child, day: float, phase: int) -> bool | Callable[[], bool]:
+        """The year of turning 19: the plan continues (in FE or a specialist college) or ceases."""
+        world, state = self.world, child.state
+        continues = child.draws.uniform() < self.rules.post19_continue
+        specialist = continues and (state in SPECIAL_STATES or state in (R.EHCP_INDEPENDENT, R.EHCP_POST16_SPECIALIST)) and not self.to_fe_instead(child, day)
+
+        def rest() -> bool:
+            if not continues:
+                world.leave(child, R.EV_CEASED_LEFT_EDUCATION, day)
+                return True
+            world.release_place(child)
+            world.set_state(child, R.EHCP_POST16_SPECIALIST if specialist else R.EHCP_POST16_FE, day, phase)
+            return False
+
+        return rest if child.pool is not None else rest()
+
+    def to_fe_instead(self, child: R.Child, day: float) -> bool:
+        """Whether a post-16 strategy lever turns a specialist destination into FE (one draw while it acts)."""
+        share = self.levers.post16_to_fe_share(day)
         return share > 0.0 and child.draws.uniform() < share

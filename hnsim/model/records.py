@@ -8,7 +8,8 @@ import numpy as np
 
 from hnsim.model.streams import ChildDraws
 
-# Where a child is: one code per spell. Codes < 10 hold no plan; 10 and above hold an EHCP.
+# Where a child is: one code per spell. Codes below FIRST_PLAN_STATE hold no plan; the others hold an EHCP.
+FIRST_PLAN_STATE = 10
 EARLY_INTERVENTION = 0
 SEN_SUPPORT = 1
 SEN_SUPPORT_ENHANCED = 2
@@ -49,6 +50,14 @@ STATE_NAMES: dict[int, str] = {
     EHCP_BESPOKE: "bespoke",
 }
 STATE_CODES = {name: code for code, name in STATE_NAMES.items()}
+#: Every state in which a child holds a plan.
+PLAN_STATES = tuple(code for code in STATE_NAMES if code >= FIRST_PLAN_STATE)
+NO_PLAN_STATES = tuple(code for code in STATE_NAMES if code < FIRST_PLAN_STATE)
+
+
+def has_plan(state: int) -> bool:
+    """Whether a state code holds an EHC plan."""
+    return state >= FIRST_PLAN_STATE
 
 #: Setting named in a plan (config vocabulary) -> state code.
 SETTING_STATE = {
@@ -116,9 +125,14 @@ EVENT_NAMES = {
 
 
 class Child:
-    """One child or young person: who they are and where they are now."""
+    """One child or young person: who they are and where they are now.
 
-    __slots__ = ("id", "draws", "cohort", "birth_day", "need", "state", "phase", "spell_start", "pool", "request_day", "wait_start")
+    ``day`` is the child's own clock: the day its current spell's next change is looked for from. A
+    plan holder who touches no shared resource runs ahead of the simulation clock (its spells are
+    logged with their own dates) and waits for the clock only before taking or giving up a place.
+    """
+
+    __slots__ = ("id", "draws", "cohort", "birth_day", "need", "state", "phase", "spell_start", "day", "pool", "request_day", "wait_start", "transfers")
 
     def __init__(self, child_id: int, key: int, cohort: int, birth_day: float, need: int):
         self.id = child_id
@@ -129,14 +143,30 @@ class Child:
         self.state = -1
         self.phase = 0
         self.spell_start = 0.0
-        self.pool: str | None = None
+        self.day = 0.0
+        self.pool: str | None = None  # the special place pool the child holds a place in
         self.request_day = 0.0
-        self.wait_start = 0.0
+        self.wait_start = 0.0  # first day of the current wait for a special place
+        self.transfers: tuple[float, ...] | None = None  # phase transfer days and the 25th birthday (see World.next_transfer)
+
+
+SPELL_FIELDS = ("spell_child", "spell_state", "spell_phase", "spell_start", "spell_end")
+EVENT_FIELDS = ("event_day", "event_code", "event_value", "event_child")
+CHILD_FIELDS = ("child_cohort", "child_need", "child_birth_day")
+_DTYPES = {"spell_child": np.int64, "spell_state": np.int64, "spell_phase": np.int64, "spell_start": float, "spell_end": float,
+           "event_day": float, "event_code": np.int64, "event_value": float, "event_child": np.int64,
+           "child_cohort": np.int64, "child_need": np.int64, "child_birth_day": float}
 
 
 @dataclass
 class EventLog:
-    """Spells (child, state, phase, start, end) and flow events (day, code, value), as plain lists."""
+    """Spells (child, state, phase, start, end), flow events (day, code, value, child) and children
+    (cohort, need, birth day): one column each.
+
+    During a run, single rows go to plain lists and whole batches to numpy chunks;
+    :meth:`finish` makes every column one numpy array (events in order of day). A log returned by
+    the model is finished.
+    """
 
     spell_child: list[int] = field(default_factory=list)
     spell_state: list[int] = field(default_factory=list)
@@ -153,6 +183,7 @@ class EventLog:
     sim_events: int = 0
     pool_schedules: dict[str, list[tuple[float, int]]] = field(default_factory=dict)  # commissioned places, levers included
     allocation_transfers: list[float] = field(default_factory=list)  # money moved in by levers, per financial year
+    _chunks: dict[str, list[np.ndarray]] = field(default_factory=lambda: {name: [] for name in SPELL_FIELDS + EVENT_FIELDS})
 
     def event(self, day: float, code: int, child: int = -1, value: float = 0.0) -> None:
         """Record a flow event."""
@@ -171,27 +202,27 @@ class EventLog:
 
     def events(self, days: np.ndarray, codes: int | np.ndarray, children: np.ndarray) -> None:
         """Record a batch of flow events (value 0); ``codes`` may be one code for all."""
-        self.event_day.extend(days.tolist())
-        self.event_code.extend(np.broadcast_to(codes, len(days)).tolist())
-        self.event_value.extend([0.0] * len(days))
-        self.event_child.extend(children.tolist())
+        chunks = self._chunks
+        chunks["event_day"].append(np.asarray(days, dtype=float))
+        chunks["event_code"].append(np.broadcast_to(np.asarray(codes, dtype=np.int64), len(days)))
+        chunks["event_value"].append(np.zeros(len(days)))
+        chunks["event_child"].append(np.asarray(children, dtype=np.int64))
 
     def spells(self, children: np.ndarray, states: np.ndarray, phases: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
         """Record a batch of closed spells."""
-        self.spell_child.extend(children.tolist())
-        self.spell_state.extend(states.tolist())
-        self.spell_phase.extend(phases.tolist())
-        self.spell_start.extend(starts.tolist())
-        self.spell_end.extend(ends.tolist())
+        for name, column in zip(SPELL_FIELDS, (children, states, phases, starts, ends)):
+            self._chunks[name].append(np.asarray(column, dtype=_DTYPES[name]))
 
-    def sort_events(self) -> None:
-        """Put the events in order of day (stable), as a run that logs only at the current time would.
+    def finish(self) -> "EventLog":
+        """Make every column one numpy array, the events in order of day (stable); return the log.
 
-        The no-plan stage logs whole batches ahead of the clock; each child's own spells and events
-        are still logged in time order.
+        The batches log ahead of the clock; each child's own spells and events are still in time order.
         """
-        day = np.asarray(self.event_day)
-        order = np.argsort(day, kind="stable")
-        self.event_day = day[order].tolist()
-        for name in ("event_code", "event_value", "event_child"):
-            setattr(self, name, np.asarray(getattr(self, name))[order].tolist())
+        for name in SPELL_FIELDS + EVENT_FIELDS + CHILD_FIELDS:
+            parts = self._chunks.get(name, [])
+            setattr(self, name, np.concatenate([np.asarray(getattr(self, name), dtype=_DTYPES[name]), *parts]) if parts else np.asarray(getattr(self, name), dtype=_DTYPES[name]))
+        self._chunks = {name: [] for name in SPELL_FIELDS + EVENT_FIELDS}
+        order = np.argsort(self.event_day, kind="stable")
+        for name in EVENT_FIELDS:
+            setattr(self, name, getattr(self, name)[order])
+        return self

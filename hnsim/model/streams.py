@@ -31,24 +31,24 @@ ORIGIN_MOVED_IN = 3
 ORIGIN_POST16_CONVERSION = 4
 ORIGIN_AP_DIRECT = 5
 
-_MASK = (1 << 64) - 1
-_GOLDEN = 0x9E3779B97F4A7C15
-_TO_UNIT = 2.0**-53
+MASK64 = (1 << 64) - 1  # splitmix64 arithmetic is modulo 2**64
+GOLDEN_GAMMA = 0x9E3779B97F4A7C15
+TO_UNIT = 2.0**-53
 # splitmix64's constants as numpy scalars, for uint64 array arithmetic
 _U11, _U27, _U30, _U31 = (np.uint64(k) for k in (11, 27, 30, 31))
-_U_GOLDEN, _U_MIX1, _U_MIX2 = np.uint64(_GOLDEN), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_U_GOLDEN, _U_MIX1, _U_MIX2 = np.uint64(GOLDEN_GAMMA), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 
 
 def splitmix64(x: int) -> int:
     """The splitmix64 finaliser: a fast, well-mixed 64-bit hash."""
-    z = (x + _GOLDEN) & _MASK
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    z = (x + GOLDEN_GAMMA) & MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
     return z ^ (z >> 31)
 
 
 def _mix_many(z: np.ndarray) -> np.ndarray:
-    """The splitmix64 mixing steps on uint64 arrays (arithmetic wraps modulo 2**64, as ``& _MASK``)."""
+    """The splitmix64 mixing steps on uint64 arrays (arithmetic wraps modulo 2**64, as ``& MASK64``)."""
     z = (z ^ (z >> _U30)) * _U_MIX1
     z = (z ^ (z >> _U27)) * _U_MIX2
     return z ^ (z >> _U31)
@@ -82,7 +82,15 @@ def uniforms(keys: np.ndarray, counters: np.ndarray) -> np.ndarray:
     The arguments broadcast against each other.
     """
     z = np.asarray(keys, dtype=np.uint64) + np.asarray(counters, dtype=np.uint64) * _U_GOLDEN
-    return (_mix_many(z) >> _U11).astype(np.float64) * _TO_UNIT
+    return (_mix_many(z) >> _U11).astype(np.float64) * TO_UNIT
+
+
+def draw_uniform(key: int, counter: int) -> float:
+    """Draw number ``counter`` (1-based) of the child with ``key``, as :meth:`ChildDraws.uniform` makes it."""
+    z = (key + counter * GOLDEN_GAMMA) & MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    return ((z ^ (z >> 31)) >> 11) * TO_UNIT
 
 
 class ChildDraws:
@@ -97,10 +105,10 @@ class ChildDraws:
     def uniform(self) -> float:
         """Next uniform in [0, 1)."""
         self.n += 1
-        z = (self.key + self.n * _GOLDEN) & _MASK
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
-        return ((z ^ (z >> 31)) >> 11) * _TO_UNIT
+        z = (self.key + self.n * GOLDEN_GAMMA) & MASK64
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+        return ((z ^ (z >> 31)) >> 11) * TO_UNIT
 
     def exponential(self) -> float:
         """Next unit-mean exponential."""

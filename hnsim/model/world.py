@@ -1,0 +1,178 @@
+"""What the stages of one replication share: the clock, the event log, the resources, the children.
+
+A :class:`World` holds the SimPy environment, the :class:`~hnsim.model.records.EventLog`, the special
+place pools and the assessment team, the hazard clocks with the replication's levers multiplied in,
+and the bookkeeping of children (ids, spells, leaving). Every stage of the pathway receives the
+world and the compiled :class:`~hnsim.model.parameters.Parameters`; none reads the config.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import simpy
+
+from hnsim.config.schema import PHASES, SPECIAL_POOLS
+from hnsim.model import records as R
+from hnsim.model.calendar import DAYS_PER_YEAR, PHASE_START_YEARS, PLAN_END_AGE
+from hnsim.model.hazard import Clock
+from hnsim.model.levers import LeverPlan
+from hnsim.model.parameters import FLAT, Parameters
+from hnsim.model.places import AssessmentTeam, PlacePool
+from hnsim.model.streams import child_key, replication_key
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts the events it schedules (the benchmark's unit of work)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scheduled = 0
+
+    def schedule(self, event: simpy.Event, priority: int = simpy.core.NORMAL, delay: float = 0) -> None:
+        self.scheduled += 1
+        super().schedule(event, priority, delay)
+
+
+class World:
+    """One replication's shared state and the bookkeeping every stage uses."""
+
+    def __init__(self, params: Parameters, levers: LeverPlan, seed: int, replication: int):
+        self.params = params
+        self.levers = levers
+        self.seed, self.replication = seed, replication
+        self.timeline = params.timeline
+        self.horizon = params.timeline.horizon
+        self.env = CountingEnvironment()
+        self.log = R.EventLog()
+        self.rep_key = replication_key(seed, replication)
+        self.alive: dict[int, R.Child] = {}
+        self.next_id = 0
+        self.log.pool_schedules = pool_schedules(params, levers)
+        self.pools = {name: PlacePool(self.env, name, self.log.pool_schedules[name]) for name in SPECIAL_POOLS}
+        self.team = AssessmentTeam(self.env, [(0.0, params.assessment.team_capacity)])
+        self._clocks: dict[str, tuple[Clock, ...]] = {}
+
+    # ---------------------------------------------------------------- hazards
+    def clocks(self, hazard: str) -> tuple[Clock, ...]:
+        """A hazard's clock in each phase: its trend (config) times the levers acting on it.
+
+        Stays the config's own clock (often the shared ``FLAT``) when no lever acts on it, so that
+        identical clocks can be recognised and drawn together.
+        """
+        if hazard not in self._clocks:
+            out = []
+            for ph in range(len(PHASES)):
+                base, lever = self.params.clock(hazard, ph), self.levers.hazard_clock(hazard, ph)
+                if lever is None or (lever.constant and lever.multipliers[0] == 1.0):
+                    out.append(base)
+                else:
+                    out.append(lever if base is FLAT else base.times(lever))
+            self._clocks[hazard] = tuple(out)
+        return self._clocks[hazard]
+
+    # ---------------------------------------------------------------- time of life
+    def phase_of(self, child: R.Child, day: float) -> int:
+        """Phase from national curriculum year: reception is year 0, the year of turning 19 is post-19."""
+        ncy = self.timeline.academic_year(day) - child.cohort
+        if ncy < PHASE_START_YEARS[0]:
+            return R.PHASE_EARLY_YEARS
+        if ncy < PHASE_START_YEARS[1]:
+            return R.PHASE_PRIMARY
+        if ncy < PHASE_START_YEARS[2]:
+            return R.PHASE_SECONDARY
+        if ncy < PHASE_START_YEARS[3]:
+            return R.PHASE_POST16
+        return R.PHASE_POST19
+
+    def plan_end(self, child: R.Child) -> float:
+        """The child's 25th birthday, when any plan ends."""
+        return child.birth_day + PLAN_END_AGE * DAYS_PER_YEAR
+
+    def next_transfer(self, child: R.Child, now: float) -> float:
+        """Next phase transfer day (reception, year 7, year 12, the year of turning 19) or the 25th birthday."""
+        days = child.transfers
+        if days is None:
+            sept1, end = self.timeline.sept1, self.plan_end(child)
+            days = child.transfers = tuple(min(sept1(child.cohort + offset), end) for offset in PHASE_START_YEARS) + (end,)
+        for day in days:
+            if day > now:
+                return day
+        return days[-1]
+
+    # ---------------------------------------------------------------- children
+    def new_child(self, origin: int, index: int, birth_day: float, need: int) -> R.Child:
+        """A child with its own random numbers (keyed by origin and index) and an id."""
+        cohort = self.timeline.cohort_of(birth_day)
+        child = R.Child(self.next_id, child_key(self.rep_key, origin, index), cohort, birth_day, need)
+        self.next_id += 1
+        self.alive[child.id] = child
+        self.log.child_cohort.append(cohort)
+        self.log.child_need.append(need)
+        self.log.child_birth_day.append(birth_day)
+        return child
+
+    def new_ids(self, cohorts: np.ndarray, needs: np.ndarray, births: np.ndarray) -> np.ndarray:
+        """Ids for a batch of children (who get a :class:`~hnsim.model.records.Child` only if they need a process)."""
+        ids = np.arange(self.next_id, self.next_id + len(cohorts))
+        self.next_id += len(cohorts)
+        self.log.child_cohort.extend(cohorts.tolist())  # plain lists: set_need changes single entries
+        self.log.child_need.extend(needs.tolist())
+        self.log.child_birth_day.extend(births.tolist())
+        return ids
+
+    def set_need(self, child: R.Child, need: int) -> None:
+        child.need = need
+        self.log.child_need[child.id] = need
+
+    def set_state(self, child: R.Child, state: int, day: float, phase: int | None = None) -> None:
+        """Close the current spell on ``day`` and open a new one in ``state``."""
+        if child.state >= 0:
+            self.log.spell(child.id, child.state, child.phase, child.spell_start, day)
+        child.state = state
+        child.phase = self.phase_of(child, day) if phase is None else phase
+        child.spell_start = child.day = day
+
+    def split_at_transfers(self, child: R.Child, day: float) -> None:
+        """Close the open spell at every phase transfer between its start and ``day`` (a spell runs in one phase).
+
+        For a child without a plan whose spell ran on through an assessment: early intervention
+        becomes SEN support at reception, as in the no-plan stage.
+        """
+        while True:
+            transfer = self.next_transfer(child, child.spell_start)
+            if transfer > day or transfer >= self.plan_end(child):
+                return
+            state = R.SEN_SUPPORT if child.state == R.EARLY_INTERVENTION else child.state
+            self.set_state(child, state, transfer)
+
+    def leave(self, child: R.Child, code: int, day: float) -> None:
+        """The child leaves the model on ``day`` (plan ceased, or a no-plan exit)."""
+        self.release_place(child)
+        self.log.spell(child.id, child.state, child.phase, child.spell_start, day)
+        self.log.event(day, code, child.id)
+        del self.alive[child.id]
+
+    def release_place(self, child: R.Child) -> None:
+        """Give up the child's special place, if it holds one (only on the simulation clock)."""
+        if child.pool is not None:
+            self.pools[child.pool].release()
+            child.pool = None
+
+
+def pool_schedules(params: Parameters, levers: LeverPlan) -> dict[str, list[tuple[float, int]]]:
+    """Commissioned places by pool: the config's schedule plus places opened by levers."""
+    schedules = {}
+    for pool in SPECIAL_POOLS:
+        base = params.pool_schedules[pool]
+        changes = [base[0]] + [(day, places - before) for (day, places), (_, before) in zip(base[1:], base[:-1])]
+        changes += [(day, places) for name, day, places in levers.extra_places if name == pool]
+        schedule: list[tuple[float, int]] = []
+        running = 0
+        for day, change in sorted(changes, key=lambda c: c[0]):
+            running = max(running + change, 0)
+            if schedule and schedule[-1][0] == day:
+                schedule[-1] = (day, running)
+            else:
+                schedule.append((day, running))
+        schedules[pool] = schedule
+    return schedules
