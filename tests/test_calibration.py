@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hnsim.analysis import calibration as C
-from hnsim.analysis.calibration_report import backtest_summary, fit, markdown_table
+from hnsim.experiment import calibration as C
+from hnsim.report.calibration import backtest_summary, fit, markdown_table
 from hnsim.analysis.calibration_targets import build_targets, target_table
 from hnsim.config import validate
 from hnsim.config.calibration import CalibrationSpec, FreeParameter

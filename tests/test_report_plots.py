@@ -10,7 +10,7 @@ import pytest
 
 from conftest import small_config
 from hnsim.analysis.summary import summarise
-from hnsim.experiment import store
+from hnsim.results import store
 from hnsim.experiment.run import run
 from hnsim.plots import fan_panels, heatmap_chart, prepare, style, tornado_chart
 from hnsim.report import build_report, load

@@ -34,7 +34,7 @@ def without_later_years(data: dict, fit_until: int) -> dict:
     and their entries, so those years carry the last fitted year's level forward."""
     import copy
 
-    from hnsim.analysis.calibration import sourced_node
+    from hnsim.experiment.calibration import sourced_node
     from hnsim.experiment.sweep_file import lookup
 
     data = copy.deepcopy(data)
@@ -51,7 +51,7 @@ def without_later_years(data: dict, fit_until: int) -> dict:
 
 
 def _run_fit(data, data_dir, fit_until, replications, max_evaluations, report_replications, workers, start, report_until=None):
-    from hnsim.analysis.calibration_report import fit
+    from hnsim.report.calibration import fit
     from hnsim.config import ConfigError
 
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -90,7 +90,7 @@ def calibrate_command(config: str, data_dir: str, replications: int, max_evaluat
                       fit_until: int, out: str | None, start: str) -> None:
     """Fit CONFIG's free parameters (its calibration section) to the observed series in --data up
     to --fit-until; write the calibrated config and a fit report."""
-    from hnsim.analysis.calibration_report import write_report
+    from hnsim.report.calibration import write_report
     from hnsim.experiment.runner import default_workers
 
     data, observed = _prepare(config, data_dir)
@@ -110,7 +110,7 @@ def backtest_command(config: str, data_dir: str, replications: int, max_evaluati
                      fit_until: int, out: str | None) -> None:
     """Calibrate CONFIG on the observed years up to --fit-until only (starting from the middle of
     each range, so nothing of the later years leaks in), then report the error on the later years."""
-    from hnsim.analysis.calibration_report import backtest_summary, markdown_table, write_report
+    from hnsim.report.calibration import backtest_summary, markdown_table, write_report
     from hnsim.analysis.calibration_targets import target_year
     from hnsim.experiment.runner import default_workers
 

@@ -92,7 +92,7 @@ def seek_command(config: str, path: str, low: float, high: float, metric: str, y
                  workers: int | None, scheduler: str | None, out: str | None, overlays: tuple[str, ...]) -> None:
     """Find the level of a parameter of CONFIG at which METRIC in YEAR meets TARGET with confidence."""
     from hnsim.config import config_dict
-    from hnsim.experiment import store
+    from hnsim.results import store
     from hnsim.experiment.executors import ExecutorError, open_pool
     from hnsim.experiment.seek import SeekProblem, seek
 

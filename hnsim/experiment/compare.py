@@ -13,7 +13,7 @@ import hnsim
 from hnsim.analysis.compare import decompose_spend, outcome_table, paired_differences, savings
 from hnsim.analysis.summary import summarise
 from hnsim.config import Config, config_dict, config_sha256, load_config
-from hnsim.experiment import store
+from hnsim.results import store
 from hnsim.experiment.run import _now, record_completion, record_failure, software_versions
 from hnsim.experiment.runner import combine, run_tasks
 

@@ -39,14 +39,14 @@ from tqdm.auto import tqdm
 
 import hnsim
 from hnsim.analysis import national as tables
-from hnsim.analysis.calibration_report import fit
+from hnsim.report.calibration import fit
 from hnsim.analysis.calibration_targets import RULES
 from hnsim.config import apply_overrides, validate
 from hnsim.data import sen2
 from hnsim.data.errors import DataError
 from hnsim.data.series import activity_series, caseload_series
 from hnsim.data.starter import NOT_GIVEN, TEMPLATE, starter_config
-from hnsim.experiment import store
+from hnsim.results import store
 from hnsim.experiment.executors import Pool
 from hnsim.experiment.run import software_versions
 from hnsim.experiment.sweep import describe_error

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 import hnsim
 from hnsim.analysis.summary import summarise
 from hnsim.config import Config, config_dict, config_sha256
-from hnsim.experiment import store
+from hnsim.results import store
 from hnsim.experiment.adaptive import Precision, replicate_until
 from hnsim.experiment.runner import combine, run_tasks
 

@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 import hnsim
 from hnsim.analysis import sensitivity
 from hnsim.config import config_sha256, validate
-from hnsim.experiment import store
+from hnsim.results import store
 from hnsim.experiment.design import DesignTable, build_design
 from hnsim.experiment.executors import Pool
 from hnsim.experiment.outcomes import outcome_rows

@@ -11,7 +11,7 @@ import pandas as pd
 from hnsim.plots import style
 from hnsim.report import describe
 from hnsim.report.figures import WrittenFigure
-from hnsim.report.rundir import RunData
+from hnsim.results.rundir import RunData
 
 
 @dataclass

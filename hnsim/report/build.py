@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hnsim.experiment import store
+from hnsim.results import store
 from hnsim.plots import prepare
 from hnsim.report import appendix, figures, render, tables
-from hnsim.report.rundir import ReportInputError, load, load_observed
+from hnsim.results.rundir import ReportInputError, load, load_observed
 
 FORMATS = ("md", "html", "docx")
 

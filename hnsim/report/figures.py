@@ -10,10 +10,10 @@ from typing import Callable
 import pandas as pd
 from matplotlib.figure import Figure
 
-from hnsim.experiment import store
+from hnsim.results import store
 from hnsim.plots import fans, flow, money, prepare, style, sweeps
 from hnsim.report.atomic import write_atomic
-from hnsim.report.rundir import RunData
+from hnsim.results.rundir import RunData
 
 
 @dataclass

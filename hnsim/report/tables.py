@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from hnsim.experiment import store
+from hnsim.results import store
 from hnsim.plots import prepare, style
 from hnsim.report.atomic import write_atomic
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from hnsim.analysis.calibration import Evaluator, calibrated_data, current_values, from_unit, search, set_parameters, solve_money, today, with_horizon
+from hnsim.experiment.calibration import Evaluator, calibrated_data, current_values, from_unit, search, set_parameters, solve_money, today, with_horizon
 from hnsim.analysis.calibration_targets import build_targets, simulated_values, target_table
 from hnsim.config import ConfigError, validate
 from hnsim.data.observed import load_observed

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from hnsim.errors import InputError
-from hnsim.experiment import store
+from hnsim.results import store
 
 
 class ReportInputError(InputError, ValueError):
