@@ -82,3 +82,13 @@ def test_rerun_replaces_stale_results_atomically(tmp_path):
 def test_cli_rejects_bad_arguments(config_file):
     proc = subprocess.run([sys.executable, "-m", "hnsim.cli", "run", str(config_file), "-n", "0"], capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_unwritable_out_is_bad_input_for_run_compare_and_report(tmp_path, config_file):
+    overlay = Path(__file__).resolve().parents[1] / "configs" / "scenarios" / "ehcp_rigour.yaml"
+    done = tmp_path / "done"
+    assert subprocess.run([sys.executable, "-m", "hnsim.cli", "run", str(config_file), "-n", "1", "-w", "1", "--out", str(done), "--quiet"]).returncode == 0
+    for args in (["run", str(config_file), "-n", "1"], ["compare", str(config_file), str(overlay), "-n", "2"], ["report", str(done)]):
+        proc = subprocess.run([sys.executable, "-m", "hnsim.cli", *args, "--out", "/proc/x"], capture_output=True, text=True)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr and "error: /proc/x: cannot write there" in proc.stderr and "choose another --out" in proc.stderr

@@ -7,7 +7,7 @@ results is identical whatever the number of workers or the executor.
 from __future__ import annotations
 
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from hnsim.config import Config, config_dict, validate
-from hnsim.model import annual_metrics, compile_parameters, simulate
-
-ANNUAL_COLUMNS = ["scenario", "replication", "financial_year", "metric", "value"]
+from hnsim.experiment.executors import as_finished
+from hnsim.model import Parameters, annual_metrics, compile_parameters, simulate
+from hnsim.results.schemas import ANNUAL_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,22 @@ class ReplicationResult:
     sim_events: int
 
 
+def metrics_table(metrics: dict[str, np.ndarray], params: Parameters, scenario: str, replication: int) -> pd.DataFrame:
+    """One replication's metrics (arrays by financial year) as the long annual table."""
+    years = [label for label, _, _ in params.calendar.fy_bounds()]
+    names = list(metrics)
+    values = np.stack([np.asarray(metrics[n], dtype=float) for n in names])  # metric x year
+    return pd.DataFrame(
+        {
+            "scenario": scenario,
+            "replication": np.int64(replication),
+            "financial_year": np.tile(years, len(names)),
+            "metric": np.repeat(names, len(years)),
+            "value": values.ravel(),
+        }
+    )
+
+
 def run_replication(config: Config | dict, replication: int, seed: int, scenario: str = "baseline") -> ReplicationResult:
     """Simulate one replication and reduce it to annual metrics (long table).
 
@@ -40,19 +56,7 @@ def run_replication(config: Config | dict, replication: int, seed: int, scenario
         config = validate(config, f"scenario {scenario}")
     params = compile_parameters(config)
     log = simulate(config, replication, seed, params)
-    metrics = annual_metrics(log, params)
-    years = [label for label, _, _ in params.calendar.fy_bounds()]
-    names = list(metrics)
-    values = np.stack([np.asarray(metrics[n], dtype=float) for n in names])  # metric x year
-    table = pd.DataFrame(
-        {
-            "scenario": scenario,
-            "replication": np.int64(replication),
-            "financial_year": np.tile(years, len(names)),
-            "metric": np.repeat(names, len(years)),
-            "value": values.ravel(),
-        }
-    )
+    table = metrics_table(annual_metrics(log, params), params, scenario, replication)
     return ReplicationResult(scenario, replication, table, int(log.sim_events))
 
 
@@ -83,8 +87,8 @@ def run_tasks(
         pool = executor or ProcessPoolExecutor(max_workers=workers)
         try:
             plain = {id(config): config_dict(config) for _, config, _ in tasks}
-            futures = [pool.submit(run_replication, plain[id(config)], rep, seed, scenario) for scenario, config, rep in tasks]
-            for future in as_completed(futures):
+            jobs = ((i, run_replication, (plain[id(config)], rep, seed, scenario)) for i, (scenario, config, rep) in enumerate(tasks))
+            for _, future in as_finished(pool, jobs, len(tasks)):
                 result = future.result()
                 results.append(result)
                 if on_done:

@@ -1,41 +1,21 @@
-"""`hnsim calibrate` and `hnsim backtest` end to end: fit, final run, calibrated config, fit report.
-
-The report is a CSV and a Markdown table of every target (observed, simulated mean, 90% interval of
-the replications, error, within tolerance), figures of the published history against the simulated
-fan, and plain notes on what fits less well and why.
+"""The fit report of `hnsim calibrate` and `hnsim backtest`: the calibrated config, a CSV and a
+Markdown table of every target (observed, simulated mean, 90% interval of the replications, error,
+within tolerance), figures of the published history against the simulated fan, and plain notes on
+what fits less well and why; every file written atomically.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 import yaml
 
-from hnsim.experiment.calibration import Evaluator, calibrated_data, current_values, from_unit, search, set_parameters, solve_money, today, with_horizon
-from hnsim.analysis.calibration_targets import build_targets, simulated_values, target_table
-from hnsim.config import ConfigError, validate
-from hnsim.data.observed import load_observed
-from hnsim.report.atomic import write_atomic
+from hnsim.analysis.calibration_targets import target_label
+from hnsim.plots.calibration import fit_charts
+from hnsim.results import store
 
-LABELS = {
-    "ehcp_total": "EHCPs (January)",
-    "assessment_requests_calendar_year": "requests for assessment (calendar year)",
-    "new_ehcps_calendar_year": "new EHCPs (calendar year)",
-    "ehcps_ceased_calendar_year": "plans ceased (calendar year)",
-    "mainstream_to_special_moves_calendar_year": "mainstream to special moves (calendar year)",
-    "assessments_refused_calendar_year": "refusals to assess (calendar year)",
-    "assessed_no_plan_calendar_year": "assessed, no plan (calendar year)",
-    "spend_total": "High Needs spend (£)",
-    "spend_ap": "alternative provision spend (£)",
-    "cumulative_deficit": "cumulative deficit at 31 March (£)",
-    "in_year_balance": "in-year balance (£)",
-    "ehcp_post16_specialist": "EHCPs in specialist post-16 institutions (January)",
-}
 #: Why a series can fit less well: facts about the data and the model's structure.
 WHY = {
     "ehcp_total": "SEN2 totals count statements as well as EHCPs until 2018 (650, 633, 588 and 127 statements converted in 2015-2018), and SEN2's own flows do not reconcile with its stocks in the transition: January 2014 (2,496) plus 255 new plans in 2014 gives 2,425 in January 2015 only if about 325 plans ceased in 2014, most of them statements ending when year 11 left school in July 2014 under the old rules. The model follows this only through the extra ceasing at year 12 in 2014-15 and 2015-16 (placement.transfer.post16_cease_probability_by_year), one share per year for every setting.",
@@ -60,111 +40,6 @@ WHY = {
 }
 
 
-@dataclass
-class FitResult:
-    """What a fit produced."""
-
-    data: dict[str, Any]  # calibrated config, plain data, full horizon
-    table: pd.DataFrame
-    annual: pd.DataFrame
-    objective: float
-    evaluations: int
-    notes: list[str]
-    history: pd.DataFrame
-
-
-def write_text(path: Path, text: str) -> None:
-    """Write a text file atomically (temporary name, then rename)."""
-    write_atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-
-
-def _label(t: str) -> str:
-    if t.startswith("share_"):
-        return f"share of plans: {t[6:]} (January)"
-    if t.startswith("ehcp_age_"):
-        return f"EHCPs aged {t[9:].replace('_', '-').replace('under5', 'under 5')} (January)"
-    return LABELS.get(t, t)
-
-
-def first_financial_year(data: dict[str, Any]) -> str:
-    start = validate(data, "config").simulation.start_date
-    first = start.year if start.month >= 4 else start.year - 1
-    return f"{first}-{(first + 1) % 100:02d}"
-
-
-def fit(
-    data: dict[str, Any],
-    data_dir: str | Path,
-    fit_until: int,
-    replications: int,
-    max_evaluations: int,
-    report_replications: int,
-    workers: int,
-    start: str = "config",
-    report_until: int | None = None,
-    progress: Callable[[str], None] | None = None,
-    executor=None,
-) -> FitResult:
-    """Fit the config's free parameters to the observed series up to ``fit_until``; run the result
-    ``report_replications`` times and tabulate every target up to ``report_until`` (default: the
-    fit's years). ``start``: 'config' (the values in the config) or 'centre' (mid-range)."""
-    config = validate(data, "config")
-    if config.calibration is None:
-        raise ConfigError(["config: no calibration section: list the free parameters under calibration.free (see docs/calibration.md)"])
-    spec = config.calibration
-    observed = load_observed(data_dir)
-    first_fy = first_financial_year(data)
-    last_fy = f"{fit_until - 1}-{fit_until % 100:02d}"
-    targets = build_targets(observed, first_fy, last_fy, fit_until)
-    if not any(t.weight > 0 for t in targets):
-        raise ConfigError([f"{data_dir}: no observed figures to fit between {first_fy} and {fit_until}"])
-    say = progress or (lambda line: None)
-    searched = [p for p in spec.free if p.solve == "search"]
-    linear = [p for p in spec.free if p.solve == "linear"]
-    fit_data = with_horizon(data, fit_until)
-    seed = config.simulation.seed
-
-    def on_evaluation(n: int, objective: float, best: float, values: list[float]) -> None:
-        say(f"evaluation {n:>3}/{max_evaluations}: objective {objective:8.3f} (best {best:.3f})")
-
-    evaluator = Evaluator(fit_data, searched, targets, replications, seed, workers, executor, on_evaluation)
-    begin = current_values(fit_data, searched) if start == "config" else [from_mid(p) for p in searched]
-    say(f"fitting {len(searched)} parameters to {sum(t.weight > 0 and t.how == 'search' for t in targets)} targets up to {fit_until}, {replications} replications per evaluation (common random numbers)")
-    values, objective = search(evaluator, begin, max_evaluations)
-    fitted = {p.path: v for p, v in zip(searched, values)}
-    report_until = report_until or fit_until
-    report_targets = build_targets(observed, first_fy, f"{report_until - 1}-{report_until % 100:02d}", report_until)
-    final = set_parameters(with_horizon(data, report_until), searched, values)
-    say(f"final run: {report_replications} replications")
-    annual = evaluator.annual([final], report_replications)[0]
-    notes: list[str] = []
-    if linear:
-        money, notes = solve_money(final, annual, targets, linear)
-        if money:
-            fitted |= money
-            final = set_parameters(final, [p for p in linear if p.path in money], [money[p.path] for p in linear if p.path in money])
-            say("money solved exactly: " + ", ".join(f"{k.split('.')[1]} £{v:,.0f}" for k, v in money.items()) + f"; rerun {report_replications} replications")
-            annual = evaluator.annual([final], report_replications)[0]
-        else:
-            notes.append(f"no money figure up to {fit_until}: central spend and opening balance kept as in the config")
-    values_table = simulated_values(annual, report_targets)
-    table = target_table(values_table, report_targets, fit_until if report_until != fit_until else None)
-    table.insert(1, "label", table["target"].map(_label))
-    record = {"date": today(), "data_dir": str(data_dir), "fit_until": int(fit_until), "objective": round(float(objective), 4) if math.isfinite(objective) else 0.0,
-              "replications": int(replications), "evaluations": int(evaluator.evaluations)}
-    first_year = min(t.year for t in targets)
-    describe = f"SEN2 and finance figures ({data_dir}) {first_year}-{fit_until}"
-    out = calibrated_data(data, spec, fitted, record, describe)
-    validate(out, "calibrated config")
-    return FitResult(out, table, annual, objective, evaluator.evaluations, notes, pd.DataFrame(evaluator.history))
-
-
-def from_mid(p) -> float:
-    """The middle of a parameter's range (on its own scale)."""
-    return from_unit(p, 0.5)
-
-
-# ------------------------------------------------------------------ writing
 def _fmt(value: float, target: str) -> str:
     if not np.isfinite(value):
         return "-"
@@ -193,51 +68,36 @@ def less_well(table: pd.DataFrame) -> list[str]:
     """One line per series with a target outside its tolerance (or, for required ones, beyond half
     of it), with the reason where the data or the model's structure explains it."""
     missed = table[table["required"] & ~table["within_tolerance"]]
-    lines = ["Required targets outside tolerance: " + ("; ".join(f"{_label(t)} {', '.join(map(str, rows['year']))}" for t, rows in missed.groupby("target", sort=False)) or "none") + ".", ""]
+    lines = ["Required targets outside tolerance: " + ("; ".join(f"{target_label(t)} {', '.join(map(str, rows['year']))}" for t, rows in missed.groupby("target", sort=False)) or "none") + ".", ""]
     loose = table[~table["within_tolerance"] | (table["required"] & (table["error_in_tolerances"].abs() > 0.5))]
     order = loose.groupby("target", sort=False)["required"].any().sort_values(ascending=False, kind="stable").index
     for target in order:
         rows = loose[loose["target"] == target]
         years = ", ".join(f"{y} ({'outside' if not w else 'inside'}, {e:+.1f} tolerances)" for y, w, e in zip(rows["year"], rows["within_tolerance"], rows["error_in_tolerances"]))
-        lines.append(f"- **{_label(target)}**{' (required)' if rows['required'].any() else ''}: {years}. {WHY.get(target, 'No structural reason known; the fit traded it against other targets.')}")
+        lines.append(f"- **{target_label(target)}**{' (required)' if rows['required'].any() else ''}: {years}. {WHY.get(target, 'No structural reason known; the fit traded it against other targets.')}")
     return lines
 
 
 def write_figures(annual: pd.DataFrame, observed: pd.DataFrame, out_dir: Path) -> list[str]:
-    """Fan charts of the simulated history with the published figures on top (PNG)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from hnsim.plots import fan_chart
-    from hnsim.plots.prepare import fan, with_observed
-
+    """Fan charts of the simulated history with the published figures on top (PNG); their file names."""
     written = []
-    charts = [("ehcp_total", "EHCPs at the January census", False), ("assessment_requests_calendar_year", "Requests for assessment, calendar year", False),
-              ("new_ehcps_calendar_year", "New EHCPs, calendar year", False), ("ehcp_special", "EHCPs in special schools (January)", False),
-              ("ehcp_post16", "EHCPs in FE and post-16 (January)", False), ("ehcp_age_16_19", "EHCPs aged 16-19 (January)", False),
-              ("spend_total", "High Needs spend", True), ("cumulative_deficit", "Cumulative High Needs deficit at 31 March", True)]
-    frame = annual.assign(scenario="calibrated")
-    for metric, title, money in charts:
-        try:
-            data = with_observed(fan(frame, metric), observed, metric)
-        except ValueError:
-            continue
-        fig = fan_chart(data, title, "£" if money else "plans", money=money)
-        path = out_dir / f"fit_{metric}.png"
-        fig.savefig(path, dpi=150)
-        plt.close(fig)
+    for metric, fig in fit_charts(annual, observed):
+        path = store.write_atomic(out_dir / f"fit_{metric}.png", lambda tmp, fig=fig: fig.savefig(tmp, format="png", dpi=150))
         written.append(path.name)
     return written
 
 
-def write_report(result: FitResult, observed: pd.DataFrame, out_dir: Path, title: str, config_name: str, extra: str = "") -> None:
-    """Calibrated config (YAML), fit_report.csv/.md, fit_history.csv and figures in ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_text(out_dir / config_name, "# Calibrated by hnsim calibrate; every fitted value's source says so.\n" + yaml.safe_dump(result.data, sort_keys=False, allow_unicode=True, width=200))
-    write_text(out_dir / "fit_report.csv", result.table.to_csv(index=False))
-    result.history.to_csv(out_dir / "fit_history.csv", index=False)
+def write_report(result, observed: pd.DataFrame, out_dir: Path, title: str, config_name: str, extra: str = "") -> None:
+    """Calibrated config (YAML), fit_report.csv/.md, fit_history.csv and figures in ``out_dir``.
+
+    ``result`` is a fit (:class:`hnsim.experiment.calibrate.FitResult`: ``data``, ``table``,
+    ``annual``, ``history``, ``notes``); ``extra`` is Markdown put before the targets.
+    """
+    out_dir = store.writable_directory(out_dir)
+    store.write_text("# Calibrated by hnsim calibrate; every fitted value's source says so.\n" + yaml.safe_dump(result.data, sort_keys=False, allow_unicode=True, width=200),
+                     out_dir / config_name)
+    store.write_csv(result.table, out_dir / "fit_report.csv")
+    store.write_csv(result.history, out_dir / "fit_history.csv")
     figures = write_figures(result.annual, observed, out_dir)
     met = result.table[result.table["required"]]
     fit = result.data["calibration"]["fit"]
@@ -245,7 +105,7 @@ def write_report(result: FitResult, observed: pd.DataFrame, out_dir: Path, title
              f"Fitted {fit['date']} to `{fit['data_dir']}` up to {fit['fit_until']}: {fit['evaluations']} parameter sets of {fit['replications']} replications each "
              f"(common random numbers), objective {fit['objective']:.3f} (mean squared error in tolerances). Simulated values below are from "
              f"{int(result.table['replications'].max())} replications of the calibrated config.", "",
-             f"Required targets (issue 3) met: {int(met['within_tolerance'].sum())} of {len(met)}.", "", extra,
+             f"Required targets met: {int(met['within_tolerance'].sum())} of {len(met)}.", "", extra,
              "## Targets", "", markdown_table(result.table), "",
              "Tolerances: January totals 3%; setting shares 3 percentage points of the SEN2 setting total; requests and new plans 10%; "
              "spend 3%; deficit £0.5m; optional series as in `hnsim/analysis/calibration_targets.py`. Money (spend and deficit) is "
@@ -254,14 +114,23 @@ def write_report(result: FitResult, observed: pd.DataFrame, out_dir: Path, title
              "## What fits less well, and why", "", *(less_well(result.table) or ["- every target is within its tolerance."]), "",
              *([f"- {n}" for n in result.notes]), "",
              "## Figures", "", *[f"![{f}]({f})" for f in figures], ""]
-    write_text(out_dir / "fit_report.md", "\n".join(lines))
+    store.write_text("\n".join(lines), out_dir / "fit_report.md")
 
 
-def backtest_summary(table: pd.DataFrame, fit_until: int) -> tuple[pd.DataFrame, float]:
-    """Test rows (years after ``fit_until``) of the headline series, and their MAPE (%): January
-    totals, requests and new plans (shares and money are reported, not averaged)."""
-    test = table[table["year"] > fit_until]
-    headline = test[test["target"].isin(["ehcp_total", "assessment_requests_calendar_year", "new_ehcps_calendar_year"])]
-    mape = float(headline["error_pct"].abs().mean()) if len(headline) else math.nan
-    return test, mape
+def backtest_section(test: pd.DataFrame, mape: float, fit_until: int, last_year: int) -> str:
+    """The Markdown section a backtest adds to the fit report: the error on the years not fitted."""
+    inside = int(test["inside_90"].sum())
+    return (f"## Backtest\n\nFitted to {fit_until} and earlier only (search started mid-range); tested on {fit_until + 1}-{last_year}. "
+            f"Mean absolute percentage error on the January totals, requests and new plans of the test years: **{mape:.1f}%**. "
+            f"Observed value inside the simulated 90% interval: {inside} of {len(test)} test targets.\n\n"
+            "Money is only published for 2017-18 and 2018-19: with nothing to fit up to 2017 the central spend and opening balance stay as in the config, "
+            "so the money rows are not out of sample if the config was calibrated to 2019.\n\n" + markdown_table(test) + "\n")
 
+
+def write_backtest(backtest, observed: pd.DataFrame, out_dir: Path, config_name: str) -> None:
+    """The fit report of a backtest (:class:`hnsim.experiment.calibrate.BacktestResult`) with its
+    backtest section, and ``backtest.csv`` (the test rows)."""
+    stem = Path(config_name).stem
+    title = f"Backtest: {stem} fitted to {backtest.fit_until}, tested on {backtest.fit_until + 1}-{backtest.last_year}"
+    write_report(backtest.fit, observed, out_dir, title, config_name, backtest_section(backtest.test, backtest.mape, backtest.fit_until, backtest.last_year))
+    store.write_csv(backtest.test, Path(out_dir) / "backtest.csv")
