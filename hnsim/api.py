@@ -35,6 +35,7 @@ from hnsim.experiment.definition import Experiment, load_experiment
 from hnsim.experiment.executors import ExecutorError, open_pool
 from hnsim.experiment.national import NationalDesign, NationalResult, national_authorities, run_national
 from hnsim.experiment.outcomes import check_outcomes
+from hnsim.experiment.recost import recost as recost_run
 from hnsim.experiment.run import run as run_config
 from hnsim.experiment.runner import default_workers
 from hnsim.experiment.seek import DIRECTIONS, SeekProblem, SeekResult
@@ -45,13 +46,14 @@ from hnsim.model import annual_metrics, compile_parameters, simulate
 from hnsim.report import FORMATS, Report, build_report
 from hnsim.report.calibration import write_backtest, write_report
 from hnsim.results import store
+from hnsim.results.event_log import read_event_log
 from hnsim.results.rundir import RunResult, read_run
 
 __all__ = [
     "DIRECTIONS", "FORMATS", "ConfigError", "InputError", "ExecutorError", "RunResult", "Precision",
     "annual_metrics", "backtest", "calibrate", "compare", "compile_parameters", "default_run_dir", "default_workers",
-    "init_config", "list_authorities", "load_config", "load_experiment", "national", "precision",
-    "read_run", "report", "run", "run_experiment", "seek", "simulate", "summarise", "sweep", "sweep_rankings", "wide",
+    "init_config", "list_authorities", "load_config", "load_experiment", "national", "precision", "read_event_log",
+    "read_run", "recost", "report", "run", "run_experiment", "seek", "simulate", "summarise", "sweep", "sweep_rankings", "wide",
     "write_observed",
 ]
 
@@ -84,13 +86,14 @@ def precision(text: str, config: Config, max_replications: int = 100) -> Precisi
 
 def run(config: Config | str | Path, overlays: Sequence[str | Path] = (), replications: int | None = None, seed: int | None = None,
         workers: int = 1, out_dir: str | Path | None = None, progress: bool = False, precision: Precision | None = None,
-        scenario: str | None = None) -> RunResult:
+        keep_log: bool = False, scenario: str | None = None) -> RunResult:
     """Run replications of a config (a :class:`~hnsim.config.Config`, or a file with scenario
     ``overlays``), in ``workers`` local processes; write the run directory if ``out_dir`` is given.
 
     ``replications`` and ``seed`` default to the config's. ``precision`` adds replications until
-    an interval is narrow enough (see :func:`precision`). The scenario is called ``baseline``, or
-    after the overlays.
+    an interval is narrow enough (see :func:`precision`). ``keep_log`` also writes every child's
+    spells and events (``spells.parquet``, ``events.parquet``), which :func:`recost` can re-price.
+    The scenario is called ``baseline``, or after the overlays.
     """
     path = None
     if isinstance(config, Config) and overlays:
@@ -99,7 +102,19 @@ def run(config: Config | str | Path, overlays: Sequence[str | Path] = (), replic
         path = str(config)
         config = load_config(config, overlays)
         scenario = scenario or (_name(path, overlays) if overlays else "baseline")
-    return run_config(config, replications, seed, workers, out_dir, scenario or "baseline", progress, path, precision)
+    return run_config(config, replications, seed, workers, out_dir, scenario or "baseline", progress, path, precision, keep_log)
+
+
+def recost(run_dir: str | Path, config: Config | str | Path, out_dir: str | Path | None = None) -> RunResult:
+    """Re-cost a run made with ``keep_log``: its children's spells priced with ``config``'s costs
+    and finance, without re-simulating. Refuses a config that differs from the run's in anything
+    else. Writes ``out_dir`` (default ``<run_dir>-recost-<config>``)."""
+    path = None if isinstance(config, Config) else str(config)
+    if path is not None:
+        config = load_config(path)
+    name = Path(path).stem if path else "config"
+    out = Path(out_dir) if out_dir is not None else Path(f"{Path(run_dir)}-recost-{name}")
+    return recost_run(run_dir, config, out, path)
 
 
 def compare(base: str | Path, scenarios: Sequence[str | Path], replications: int = 20, seed: int | None = None, workers: int = 1,

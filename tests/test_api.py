@@ -44,12 +44,12 @@ def files(tmp_path_factory) -> SimpleNamespace:
 
 @pytest.fixture(scope="module")
 def kept(files) -> api.RunResult:
-    """A run of the small config, written."""
-    return api.run(files.small, replications=2, seed=3, workers=2, out_dir=files.root / "kept")
+    """A run of the small config that keeps its event logs."""
+    return api.run(files.small, replications=2, seed=3, workers=2, out_dir=files.root / "kept", keep_log=True)
 
 
 def test_every_command_has_an_api_function():
-    operations = {"check": "load_config", "run": "run", "compare": "compare", "sweep": "sweep", "seek": "seek",
+    operations = {"check": "load_config", "run": "run", "recost": "recost", "compare": "compare", "sweep": "sweep", "seek": "seek",
                   "calibrate": "calibrate", "backtest": "backtest", "init": "init_config", "observed": "write_observed",
                   "national": "national", "report": "report", "experiment": "run_experiment"}
     assert set(main.commands) == set(operations)
@@ -70,6 +70,45 @@ def test_run_from_a_file_or_a_config_gives_the_same_tables(files, kept):
     params = api.compile_parameters(api.load_config(files.small))
     by_hand = api.annual_metrics(log, params)["ehcp_total"]
     np.testing.assert_array_equal(by_hand, kept.annual.query("replication == 1 and metric == 'ehcp_total'")["value"].to_numpy())
+
+
+def test_kept_logs_follow_children_and_rebuild_exactly(files, kept):
+    spells = pd.read_parquet(kept.out_dir / "spells.parquet")
+    events = pd.read_parquet(kept.out_dir / "events.parquet")
+    assert list(spells.columns) == ["scenario", "replication", "child", "state", "phase", "start_day", "end_day", "start_date", "end_date", "need", "cohort", "birth_day"]
+    assert list(events.columns) == ["scenario", "replication", "day", "date", "child", "event", "value"]
+    assert sorted(spells["replication"].unique()) == [0, 1] and (spells["end_day"] >= spells["start_day"]).all()
+    one = spells[(spells["replication"] == 0)]
+    assert one.groupby("child")[["need", "cohort", "birth_day"]].nunique().eq(1).all().all()  # a child's own attributes on every spell
+    logs = list(api.read_event_log(kept.out_dir))
+    assert [(s, r) for s, r, _ in logs] == [("baseline", 0), ("baseline", 1)]
+    original = api.simulate(api.load_config(files.small), 0, 3)
+    rebuilt = logs[0][2]
+    for name in ("spell_child", "spell_state", "spell_phase", "spell_start", "spell_end", "event_day", "event_code", "event_value", "event_child"):
+        assert getattr(rebuilt, name) == getattr(original, name), name
+    assert rebuilt.pool_schedules == original.pool_schedules and rebuilt.sim_events == original.sim_events
+
+
+def test_recost_with_other_unit_costs_equals_a_new_run(files, kept):
+    same = api.recost(kept.out_dir, files.small, files.root / "same")
+    pd.testing.assert_frame_equal(same.annual, kept.annual)
+    recosted = api.recost(kept.out_dir, files.dearer)
+    assert recosted.out_dir == Path(f"{kept.out_dir}-recost-dearer") and recosted.manifest["kind"] == "recost"
+    fresh = api.run(files.dearer, replications=2, seed=3)
+    pd.testing.assert_frame_equal(recosted.annual, fresh.annual)
+    money = kept.annual["metric"].str.startswith(MONEY)
+    assert (recosted.annual["value"][~money].fillna(-1) == kept.annual["value"][~money].fillna(-1)).all()
+    spend = lambda t: t.annual.query("metric == 'spend_total'")["value"].sum()  # noqa: E731
+    assert spend(recosted) > spend(kept)
+
+
+def test_recost_refuses_a_config_that_changes_what_children_do(files, kept, tmp_path):
+    with pytest.raises(InputError, match=r"identification\.new_per_year\.value: differs from the run's config"):
+        api.recost(kept.out_dir, files.more, tmp_path / "no")
+    assert not (tmp_path / "no").exists()
+    plain = api.run(files.small, replications=1, seed=3, out_dir=tmp_path / "plain")
+    with pytest.raises(InputError, match="--keep-log"):
+        api.recost(plain.out_dir, files.small, tmp_path / "no")
 
 
 def test_compare_report_and_experiment(files, tmp_path):

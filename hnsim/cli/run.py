@@ -1,4 +1,4 @@
-"""`hnsim check` and `hnsim run`."""
+"""`hnsim check`, `hnsim run` and `hnsim recost`."""
 
 from __future__ import annotations
 
@@ -31,21 +31,23 @@ def check(config: str, overlays: tuple[str, ...]) -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--until-half-width", "until", default=None, metavar="METRIC:YEAR:HALFWIDTH", help="Add replications until the 95% interval of METRIC in YEAR is this narrow (-n is the first batch).")
 @click.option("--max-replications", type=click.IntRange(min=2), default=100, show_default=True, help="Cap for --until-half-width.")
+@click.option("--keep-log", is_flag=True, help="Also write every child's spells and events (spells.parquet, events.parquet), for following children and hnsim recost.")
 def run_command(config: str, replications: int | None, seed: int | None, workers: int | None, out: str | None, overlays: tuple[str, ...], quiet: bool,
-                until: str | None, max_replications: int) -> None:
+                until: str | None, max_replications: int, keep_log: bool) -> None:
     """Run replications of CONFIG and write manifest.json, annual.parquet and summary.csv."""
     out_dir = Path(out) if out else api.default_run_dir(config, overlays)
     with reported("interrupted: the run directory is marked 'interrupted'"):
         precision = api.precision(until, api.load_config(config, overlays), max_replications) if until else None
         result = api.run(config, overlays, replications, seed, workers or api.default_workers(), out_dir, progress=not quiet,
-                         precision=precision)
+                         precision=precision, keep_log=keep_log)
     print_run(result)
 
 
 def print_run(result: api.RunResult) -> None:
     """Where the run went, and a few headline numbers so the terminal shows the answer."""
     m = result.manifest
-    click.echo(f"wrote {result.out_dir}: {m['replications']} replications, seed {m['seed']}, {m['wall_seconds']} s, {m['sim_events']:,} simulation events")
+    click.echo(f"wrote {result.out_dir}: {m['replications']} replications, seed {m['seed']}, {m['wall_seconds']} s, {m['sim_events']:,} simulation events"
+               + (", spells.parquet and events.parquet" if m.get("event_log") else ""))
     if m.get("precision"):
         p = m["precision"]
         click.echo(f"{p['metric']} in {p['financial_year']}: 95% half-width {p['achieved_half_width']:,.6g} "
@@ -64,3 +66,15 @@ def print_headline(summary) -> None:
     for year in years:
         row = table.loc[year]
         click.echo(f"{year:>8} {row['ehcp_total']:>8.0f} {row['spend_total'] / 1e6:>9.1f} {row['hnb_allocation'] / 1e6:>9.1f} {row['cumulative_deficit'] / 1e6:>11.1f}")
+
+
+@main.command("recost")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--config", "config", required=True, type=click.Path(dir_okay=False), help="Config with the new unit costs (only costs and finance may differ from the run's).")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Output directory (default: RUN_DIR-recost-<config name>).")
+def recost_command(run_dir: str, config: str, out: str | None) -> None:
+    """Re-cost RUN_DIR (made with --keep-log) with the costs and finance of --config, without re-simulating."""
+    with reported():
+        result = api.recost(run_dir, config, out)
+    click.echo(f"wrote {result.out_dir}: {result.manifest['replications']} replications of {run_dir} re-costed with {config}")
+    print_headline(result.summary)

@@ -12,6 +12,7 @@ from hnsim.config import Config, config_dict, config_sha256
 from hnsim.experiment.adaptive import Precision, replicate_until
 from hnsim.experiment.runner import combine, run_tasks
 from hnsim.results import store
+from hnsim.results.event_log import EVENTS_FILE, SPELLS_FILE, EventLogWriter
 from hnsim.results.manifest import mark_failed, mark_finished, new_manifest
 from hnsim.results.rundir import RunResult
 
@@ -26,6 +27,7 @@ def run(
     progress: bool = False,
     config_path: str | None = None,
     precision: Precision | None = None,
+    keep_log: bool = False,
 ) -> RunResult:
     """Run replications of a config; if ``out_dir`` is given, write the run directory.
 
@@ -33,8 +35,12 @@ def run(
     ``interrupted``/``failed``), ``annual.parquet`` and ``summary.csv``, each written atomically;
     ``out_dir`` is checked before anything runs. With ``precision``, ``replications`` is the first
     batch and more are added until the interval is narrow enough (see
-    :mod:`hnsim.experiment.adaptive`).
+    :mod:`hnsim.experiment.adaptive`). With ``keep_log`` (needs ``out_dir``), every replication's
+    event log is written too, as ``spells.parquet`` and ``events.parquet``
+    (:mod:`hnsim.results.event_log`).
     """
+    if keep_log and out_dir is None:
+        raise ValueError("keep_log writes the event logs into the run directory: give out_dir")
     replications = replications or config.simulation.replications
     seed = config.simulation.seed if seed is None else seed
     manifest = new_manifest(scenario=scenario, config_path=config_path, config_sha256=config_sha256(config), seed=seed,
@@ -42,23 +48,29 @@ def run(
     manifest["config"] = config_dict(config)
     out = store.writable_directory(out_dir) if out_dir is not None else None
     if out is not None:
-        for stale in ("annual.parquet", "summary.csv"):
+        for stale in ("annual.parquet", "summary.csv", SPELLS_FILE, EVENTS_FILE):
             (out / stale).unlink(missing_ok=True)
         store.write_json(manifest, out / "manifest.json")
     started = time.perf_counter()
     bar = tqdm(total=precision.max_replications if precision else replications, desc=f"{scenario}: replications", unit="rep", disable=not progress, leave=False)
+    logs = EventLogWriter(out, config.simulation.start_date) if keep_log else None
 
     def done(result) -> None:
         bar.update(1)
+        if logs is not None:
+            logs.add(result.replication, result.log)
+            result.log = None  # written (or held in order): not kept twice
 
     try:
         tasks = [(scenario, config, rep) for rep in range(replications)]
         if precision is None:
-            results = run_tasks(tasks, seed, workers, on_done=done)
+            results = run_tasks(tasks, seed, workers, on_done=done, keep_log=keep_log)
         else:
-            results, manifest["precision"] = replicate_until(config, scenario, precision, replications, seed, workers, on_done=done)
+            results, manifest["precision"] = replicate_until(config, scenario, precision, replications, seed, workers, on_done=done, keep_log=keep_log)
             manifest["replications"] = len(results)
     except BaseException as exc:
+        if logs is not None:
+            logs.discard()
         mark_failed(manifest, out, exc)
         raise
     finally:
@@ -67,6 +79,9 @@ def run(
     summary = summarise(annual)
     mark_finished(manifest, started, sim_events=sum(r.sim_events for r in results))
     if out is not None:
+        if logs is not None:
+            logs.commit()
+            manifest["event_log"] = [SPELLS_FILE, EVENTS_FILE]
         store.write_parquet(annual, out / "annual.parquet")
         store.write_csv(summary, out / "summary.csv")
         store.write_json(manifest, out / "manifest.json")

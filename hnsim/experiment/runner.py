@@ -17,17 +17,20 @@ import pandas as pd
 from hnsim.config import Config, config_dict, validate
 from hnsim.experiment.executors import as_finished
 from hnsim.model import Parameters, annual_metrics, compile_parameters, simulate
+from hnsim.results.event_log import LogTables, log_tables
 from hnsim.results.schemas import ANNUAL_COLUMNS
 
 
-@dataclass(frozen=True)
+@dataclass
 class ReplicationResult:
-    """Metrics of one replication in long form, and the number of simulation events it processed."""
+    """Metrics of one replication in long form, the number of simulation events it processed and,
+    if asked for, its event log as tables (taken away by whoever writes them)."""
 
     scenario: str
     replication: int
     table: pd.DataFrame
     sim_events: int
+    log: LogTables | None = None
 
 
 def metrics_table(metrics: dict[str, np.ndarray], params: Parameters, scenario: str, replication: int) -> pd.DataFrame:
@@ -46,8 +49,9 @@ def metrics_table(metrics: dict[str, np.ndarray], params: Parameters, scenario: 
     )
 
 
-def run_replication(config: Config | dict, replication: int, seed: int, scenario: str = "baseline") -> ReplicationResult:
-    """Simulate one replication and reduce it to annual metrics (long table).
+def run_replication(config: Config | dict, replication: int, seed: int, scenario: str = "baseline", keep_log: bool = False) -> ReplicationResult:
+    """Simulate one replication and reduce it to annual metrics (long table); with ``keep_log``,
+    keep its event log as tables too.
 
     ``config`` may be plain data (as sent to worker processes, since validated generic models do
     not pickle); it is validated again here.
@@ -57,7 +61,8 @@ def run_replication(config: Config | dict, replication: int, seed: int, scenario
     params = compile_parameters(config)
     log = simulate(config, replication, seed, params)
     table = metrics_table(annual_metrics(log, params), params, scenario, replication)
-    return ReplicationResult(scenario, replication, table, int(log.sim_events))
+    tables = log_tables(log, config.simulation.start_date, scenario, replication) if keep_log else None
+    return ReplicationResult(scenario, replication, table, int(log.sim_events), tables)
 
 
 Task = tuple[str, Config, int]  # scenario, config, replication
@@ -69,16 +74,17 @@ def run_tasks(
     workers: int = 1,
     executor: Executor | None = None,
     on_done: Callable[[ReplicationResult], None] | None = None,
+    keep_log: bool = False,
 ) -> list[ReplicationResult]:
     """Run (scenario, config, replication) tasks; results come back sorted by scenario order and replication.
 
     ``workers`` > 1 uses local processes unless an ``executor`` is given. ``on_done`` is called as
-    each task finishes (for progress bars).
+    each task finishes (for progress bars, or to write event logs as they come with ``keep_log``).
     """
     results: list[ReplicationResult] = []
     if executor is None and workers <= 1:
         for scenario, config, rep in tasks:
-            result = run_replication(config, rep, seed, scenario)
+            result = run_replication(config, rep, seed, scenario, keep_log)
             results.append(result)
             if on_done:
                 on_done(result)
@@ -87,7 +93,7 @@ def run_tasks(
         pool = executor or ProcessPoolExecutor(max_workers=workers)
         try:
             plain = {id(config): config_dict(config) for _, config, _ in tasks}
-            jobs = ((i, run_replication, (plain[id(config)], rep, seed, scenario)) for i, (scenario, config, rep) in enumerate(tasks))
+            jobs = ((i, run_replication, (plain[id(config)], rep, seed, scenario, keep_log)) for i, (scenario, config, rep) in enumerate(tasks))
             for _, future in as_finished(pool, jobs, len(tasks)):
                 result = future.result()
                 results.append(result)
