@@ -1,28 +1,340 @@
-"""The Python API for notebooks and scripts: load a config, run it, read results.
+"""The Python API: every operation of the command line, for notebooks and scripts.
 
 >>> from hnsim import api
 >>> config = api.load_config("configs/gloucestershire.yaml")
 >>> result = api.run(config, replications=3, workers=1)      # doctest: +SKIP
 >>> result.summary.query("metric == 'ehcp_total'")          # doctest: +SKIP
+
+Bad input raises an :class:`~hnsim.errors.InputError` (``problems`` holds one line per problem);
+the command line prints those lines and exits with code 2. Functions that write take ``out_dir``;
+where it is None they write to the command line's default directory under ``results/`` (``run``
+alone writes nothing then and only returns the tables).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
 from hnsim.analysis.summary import summarise, wide
-from hnsim.config import ConfigError, load_config
-from hnsim.experiment.run import RunResult, read_run, run
-from hnsim.model import PathwayModel, annual_metrics, compile_parameters, simulate
+from hnsim.config import Config, ConfigError, config_dict, load_config
+from hnsim.config.load import read_yaml
+from hnsim.data import sen2
+from hnsim.data.observed import load_observed
+from hnsim.data.series import activity_series, caseload_series
+from hnsim.errors import InputError
+from hnsim.experiment import calibrate as calibration
+from hnsim.experiment.adaptive import Precision
+from hnsim.experiment.compare import ComparisonResult, load_scenarios
+from hnsim.experiment.compare import compare as compare_configs
+from hnsim.experiment.definition import Experiment, load_experiment
+from hnsim.experiment.executors import ExecutorError, open_pool
+from hnsim.experiment.national import NationalDesign, NationalResult, national_authorities, run_national
+from hnsim.experiment.outcomes import check_outcomes
+from hnsim.experiment.recost import recost as recost_run
+from hnsim.experiment.run import run as run_config
+from hnsim.experiment.runner import default_workers
+from hnsim.experiment.seek import DIRECTIONS, SeekProblem, SeekResult
+from hnsim.experiment.seek import seek as seek_level
+from hnsim.experiment.sweep import SweepResult, run_sweep
+from hnsim.experiment.sweep_file import load_sweep
+from hnsim.model import annual_metrics, compile_parameters, simulate
+from hnsim.report import FORMATS, Report, build_report
+from hnsim.report.calibration import write_backtest, write_report
+from hnsim.results import store
+from hnsim.results.event_log import read_event_log
+from hnsim.results.rundir import RunResult, read_run
 
 __all__ = [
-    "ConfigError",
-    "PathwayModel",
-    "RunResult",
-    "annual_metrics",
-    "compile_parameters",
-    "load_config",
-    "read_run",
-    "run",
-    "simulate",
-    "summarise",
-    "wide",
+    "DIRECTIONS", "FORMATS", "ConfigError", "InputError", "ExecutorError", "RunResult", "Precision",
+    "annual_metrics", "backtest", "calibrate", "compare", "compile_parameters", "default_run_dir", "default_workers",
+    "init_config", "list_authorities", "load_config", "load_experiment", "national", "precision", "read_event_log",
+    "read_run", "recost", "report", "run", "run_experiment", "seek", "simulate", "summarise", "sweep", "sweep_rankings", "wide",
+    "write_observed",
 ]
+
+RESULTS = Path("results")
+#: Where the fit search may start: the config's own values, or the middle of each range.
+STARTS = ("config", "centre")
+
+
+def _name(config_path: str | Path, overlays: Sequence[str | Path] = ()) -> str:
+    return Path(config_path).stem + "".join(f"+{Path(o).stem}" for o in overlays)
+
+
+def default_run_dir(config_path: str | Path, overlays: Sequence[str | Path] = ()) -> Path:
+    """Where ``hnsim run`` writes by default: ``results/<config>[+<overlay>...]``."""
+    return RESULTS / _name(config_path, overlays)
+
+
+# ---------------------------------------------------------------- runs
+def precision(text: str, config: Config, max_replications: int = 100) -> Precision:
+    """A precision target ``METRIC:YEAR:HALFWIDTH`` for :func:`run`, checked against the config."""
+    try:
+        target = Precision.parse(text, max_replications)
+    except ValueError as exc:
+        raise ConfigError([f"--until-half-width {exc}"]) from None
+    problems = check_outcomes(config_dict(config), [("--until-half-width", target.metric, target.financial_year)], "run")
+    if problems:
+        raise ConfigError(problems)
+    return target
+
+
+def run(config: Config | str | Path, overlays: Sequence[str | Path] = (), replications: int | None = None, seed: int | None = None,
+        workers: int = 1, out_dir: str | Path | None = None, progress: bool = False, precision: Precision | None = None,
+        keep_log: bool = False, scenario: str | None = None) -> RunResult:
+    """Run replications of a config (a :class:`~hnsim.config.Config`, or a file with scenario
+    ``overlays``), in ``workers`` local processes; write the run directory if ``out_dir`` is given.
+
+    ``replications`` and ``seed`` default to the config's. ``precision`` adds replications until
+    an interval is narrow enough (see :func:`precision`). ``keep_log`` also writes every child's
+    spells and events (``spells.parquet``, ``events.parquet``), which :func:`recost` can re-price.
+    The scenario is called ``baseline``, or after the overlays.
+    """
+    path = None
+    if isinstance(config, Config) and overlays:
+        raise ValueError("overlays go with a config file; apply them before validating a Config")
+    if not isinstance(config, Config):
+        path = str(config)
+        config = load_config(config, overlays)
+        scenario = scenario or (_name(path, overlays) if overlays else "baseline")
+    return run_config(config, replications, seed, workers, out_dir, scenario or "baseline", progress, path, precision, keep_log)
+
+
+def recost(run_dir: str | Path, config: Config | str | Path, out_dir: str | Path | None = None) -> RunResult:
+    """Re-cost a run made with ``keep_log``: its children's spells priced with ``config``'s costs
+    and finance, without re-simulating. Refuses a config that differs from the run's in anything
+    else. Writes ``out_dir`` (default ``<run_dir>-recost-<config>``)."""
+    path = None if isinstance(config, Config) else str(config)
+    if path is not None:
+        config = load_config(path)
+    name = Path(path).stem if path else "config"
+    out = Path(out_dir) if out_dir is not None else Path(f"{Path(run_dir)}-recost-{name}")
+    return recost_run(run_dir, config, out, path)
+
+
+def compare(base: str | Path, scenarios: Sequence[str | Path], replications: int = 20, seed: int | None = None, workers: int = 1,
+            out_dir: str | Path | None = None, progress: bool = False) -> ComparisonResult:
+    """Run the ``base`` config and each scenario overlay with common random numbers and compare them
+    (paired differences, savings, decomposition, outcomes); writes ``out_dir`` (default
+    ``results/compare-<base>``). ``seed`` defaults to the base config's."""
+    configs = load_scenarios(base, scenarios)
+    seed = configs["baseline"].simulation.seed if seed is None else seed
+    out = Path(out_dir) if out_dir is not None else RESULTS / f"compare-{Path(base).stem}"
+    return compare_configs(configs, replications, seed, workers, out, progress)
+
+
+def sweep(sweep_file: str | Path, out_dir: str | Path | None = None, workers: int = 1, scheduler: str | None = None,
+          local_dask: bool = False, progress: bool = False) -> SweepResult:
+    """Run (or finish) every point of a sweep file on local processes, a local Dask cluster or the
+    Dask ``scheduler`` at an address; writes ``out_dir`` (default ``results/sweeps/<name>``)."""
+    spec = load_sweep(sweep_file)
+    out = Path(out_dir) if out_dir is not None else RESULTS / "sweeps" / spec.name
+    with open_pool(workers, scheduler, local_dask) as pool:
+        return run_sweep(spec, out, pool, progress)
+
+
+def sweep_rankings(sweep_dir: str | Path) -> list[tuple[str, pd.DataFrame]]:
+    """The parameters of a finished sweep ranked for its first outcome: ``(column ranked by, rows)``
+    from ``tornado.csv`` (by swing) and ``sensitivity.csv`` (Sobol ST or Morris mu_star), where present."""
+    found = []
+    for name, column in (("tornado.csv", "swing"), ("sensitivity.csv", None)):
+        path = Path(sweep_dir) / name
+        if not path.exists():
+            continue
+        table = pd.read_csv(path)
+        first = table[(table["metric"] == table["metric"].iloc[0]) & (table["financial_year"] == table["financial_year"].iloc[0])]
+        found.append((column or ("ST" if "ST" in table else "mu_star"), first))
+    return found
+
+
+def seek(config: str | Path, parameter: str, low: float, high: float, metric: str, year: str, target: float,
+         direction: str = "at_least", confidence: float = 0.95, replications: int | None = None, seed: int | None = None,
+         integer: bool = False, tolerance: float | None = None, workers: int = 1, scheduler: str | None = None,
+         out_dir: str | Path | None = None, overlays: Sequence[str | Path] = (),
+         on_evaluation: Callable[[dict[str, Any]], None] | None = None) -> SeekResult:
+    """The level of ``parameter`` (a dotted config path) between ``low`` and ``high`` at which
+    ``metric`` in ``year`` is at least (or at most) ``target`` with ``confidence``, by bisection
+    over common random numbers; writes ``seek.json`` and ``seek_evaluations.csv`` into ``out_dir``
+    (default ``results/<config>-seek``)."""
+    cfg = load_config(config, overlays)
+    if not low < high:
+        raise ConfigError([f"--low ({low}) must be below --high ({high})"])
+    if direction not in DIRECTIONS:
+        raise ConfigError([f"--direction {direction}: allowed: {', '.join(DIRECTIONS)}"])
+    problem = SeekProblem(parameter, low, high, metric, year, target, direction, confidence, integer, tolerance)
+    data = config_dict(cfg)
+    problem.check(data)
+    out = store.writable_directory(Path(out_dir) if out_dir is not None else RESULTS / f"{Path(config).stem}-seek")
+    reps = max(2, replications or cfg.simulation.replications)
+    with open_pool(workers, scheduler) as pool:
+        result = seek_level(data, problem, reps, cfg.simulation.seed if seed is None else seed, pool.executor, on_evaluation=on_evaluation)
+    store.write_csv(result.evaluations, out / "seek_evaluations.csv")
+    store.write_json(result.summary, out / "seek.json")
+    result.out_dir = out
+    return result
+
+
+# ---------------------------------------------------------------- calibration
+@dataclass
+class Calibrated:
+    """A fit, or a backtest (``backtest`` set), and the directory its report was written to."""
+
+    fit: calibration.FitResult
+    out_dir: Path
+    backtest: calibration.BacktestResult | None = None
+
+
+def _calibration_input(config: str | Path) -> dict[str, Any]:
+    cfg = load_config(config)
+    if cfg.calibration is None:
+        raise ConfigError([f"{config}: no calibration section; list the free parameters under calibration.free (see docs/calibration.md)"])
+    return read_yaml(Path(config))  # as written, sources and all, for the calibrated copy
+
+
+def calibrate(config: str | Path, data_dir: str | Path, fit_until: int = 2019, replications: int = 8, max_evaluations: int = 250,
+              report_replications: int = 100, workers: int = 1, scheduler: str | None = None, local_dask: bool = False,
+              start: str = "config", out_dir: str | Path | None = None, say: Callable[[str], None] | None = None) -> Calibrated:
+    """Fit the config's free parameters (its ``calibration:`` section) to the observed series in
+    ``data_dir`` up to ``fit_until``, each evaluation on the executor chosen as for :func:`sweep`;
+    write the calibrated config and the fit report to ``out_dir`` (default
+    ``results/<config>-calibrated``). ``say`` receives a line per evaluation."""
+    data = _calibration_input(config)
+    observed = load_observed(data_dir)
+    out = store.writable_directory(Path(out_dir) if out_dir is not None else RESULTS / f"{Path(config).stem}-calibrated")
+    with open_pool(workers, scheduler, local_dask) as pool:
+        result = calibration.fit(data, data_dir, fit_until, replications, max_evaluations, report_replications, pool.workers,
+                                 start=start, progress=say, executor=pool.executor, observed=observed)
+    write_report(result, observed, out, f"Fit report: {Path(config).stem} calibrated to {fit_until}", Path(config).name)
+    return Calibrated(result, out)
+
+
+def backtest(config: str | Path, data_dir: str | Path, fit_until: int, replications: int = 8, max_evaluations: int = 250,
+             report_replications: int = 100, workers: int = 1, scheduler: str | None = None, local_dask: bool = False,
+             out_dir: str | Path | None = None, say: Callable[[str], None] | None = None) -> Calibrated:
+    """Calibrate on the observed years up to ``fit_until`` only, then measure the error on the later
+    years; write the fit report with its backtest section and ``backtest.csv`` to ``out_dir``
+    (default ``results/<config>-backtest-<year>``)."""
+    data = _calibration_input(config)
+    observed = load_observed(data_dir)
+    calibration.check_backtest(observed, data_dir, fit_until)
+    out = store.writable_directory(Path(out_dir) if out_dir is not None else RESULTS / f"{Path(config).stem}-backtest-{fit_until}")
+    with open_pool(workers, scheduler, local_dask) as pool:
+        result = calibration.backtest(data, data_dir, fit_until, replications, max_evaluations, report_replications, pool.workers,
+                                      progress=say, executor=pool.executor, observed=observed)
+    write_backtest(result, observed, out, Path(config).name)
+    return Calibrated(result.fit, out, result)
+
+
+def national(data_dir: str | Path, out_dir: str | Path | None = None, workers: int = 1, scheduler: str | None = None,
+             local_dask: bool = False, authorities: Sequence[str] = (), replications: int = 10, max_evaluations: int = 11,
+             fit_replications: int = 2, horizon: int | None = None, progress: bool = False) -> NationalResult:
+    """Build, calibrate and project every local authority in the SEN2 files in ``data_dir`` (or
+    the ``authorities`` named); resumable; writes ``out_dir`` (default ``results/national``)."""
+    design = NationalDesign(Path(data_dir), replications, fit_replications, max_evaluations, horizon).resolved()
+    if design.horizon <= design.fit_until():
+        raise ConfigError([f"--horizon {horizon}: must be after {design.fit_until()}, the last January census fitted (the projection ends on 31 March)"])
+    chosen = national_authorities(design.sen2_dir, list(authorities) or None)
+    with open_pool(workers, scheduler, local_dask) as pool:
+        return run_national(design, chosen, Path(out_dir) if out_dir is not None else RESULTS / "national", pool, progress)
+
+
+# ---------------------------------------------------------------- data
+def list_authorities(data_dir: str | Path) -> list[sen2.Authority]:
+    """Every local authority in DfE's SEN2 files, with its codes and years."""
+    return sen2.list_authorities(data_dir)
+
+
+@dataclass
+class StarterConfig:
+    """A starter config written for an authority: where, the money inputs to replace, and any
+    problems validating it (none, unless the starter itself is wrong)."""
+
+    path: Path
+    authority: sen2.Authority
+    warnings: list[str]
+    problems: list[str]
+
+
+def init_config(la: str, data_dir: str | Path, out: str | Path | None = None, force: bool = False) -> StarterConfig:
+    """Write a starter config for a local authority (name, new or old code) from its SEN2 figures,
+    to ``out`` (default ``configs/<authority>.yaml``); refuses to overwrite unless ``force``."""
+    from hnsim.data.starter import write_starter
+
+    auth = sen2.find_authority(data_dir, la)
+    path = Path(out) if out else Path("configs") / f"{auth.slug}.yaml"
+    if path.exists() and not force:
+        raise InputError([f"{path}: already exists; choose another --out or add --force to overwrite it"])
+    path, warnings = write_starter(data_dir, la, path)
+    try:
+        load_config(path)
+    except ConfigError as exc:
+        return StarterConfig(path, auth, warnings, exc.problems)
+    return StarterConfig(path, auth, warnings, [])
+
+
+@dataclass
+class ObservedSeries:
+    """The observed series files written for an authority."""
+
+    authority: sen2.Authority
+    paths: list[Path]
+
+
+def write_observed(data_dir: str | Path, la: sen2.Authority | str, out_dir: str | Path | None = None) -> ObservedSeries:
+    """Write an authority's observed caseload and activity series (``caseload.csv``,
+    ``activity.csv``, docs/data.md) from the SEN2 files into ``out_dir`` (default ``data/<authority>``)."""
+    auth = la if isinstance(la, sen2.Authority) else sen2.find_authority(data_dir, la)
+    out = Path(out_dir) if out_dir is not None else Path("data") / auth.slug
+    if out.exists() and not out.is_dir():
+        raise InputError([f"{out}: is a file; --out must be a directory"])
+    out = store.writable_directory(out)
+    tables = (("caseload.csv", caseload_series(data_dir, auth)), ("activity.csv", activity_series(data_dir, auth)))
+    return ObservedSeries(auth, [store.write_csv(table, out / name, lineterminator="\n", float_format="%.10g") for name, table in tables])
+
+
+# ---------------------------------------------------------------- reports and experiments
+def report(run_dir: str | Path, out_dir: str | Path | None = None, formats: Sequence[str] = FORMATS, observed_dir: str | Path | None = None,
+           year: str | None = None) -> Report:
+    """Figures (PNG, SVG, CSV, captions), DSG-plan tables and the appendix (``formats``: md, html,
+    docx) for a run, comparison or sweep directory, into ``out_dir`` (default ``<run_dir>/report``)."""
+    return build_report(run_dir, out_dir, tuple(formats), observed_dir, year)
+
+
+@dataclass
+class ExperimentResult:
+    """An experiment file, what its run, comparison, sweep or seek returned, and its report (if written)."""
+
+    experiment: Experiment
+    out_dir: Path
+    result: RunResult | ComparisonResult | SweepResult | SeekResult
+    report: Report | None = None
+
+
+def run_experiment(path: str | Path, replications: int | None = None, workers: int = 1, progress: bool = False,
+                   on_evaluation: Callable[[dict[str, Any]], None] | None = None) -> ExperimentResult:
+    """Run an experiment file (``experiments/*.yaml``): its run, comparison, sweep or goal-seek, then
+    its report unless the file says ``report: false`` (or the sweep has failed points, whose
+    directory is not complete). ``replications`` overrides the file's."""
+    experiment, folder = load_experiment(path)
+    n = replications or experiment.replications
+    out = folder / experiment.out
+    base = folder / experiment.base if experiment.base else None
+    overlays = [folder / s for s in experiment.scenarios]
+    if experiment.kind == "run":
+        result = run(base, overlays, n, workers=workers, out_dir=out, progress=progress)
+    elif experiment.kind == "compare":
+        result = compare(base, overlays, max(n or 20, 2), workers=workers, out_dir=out, progress=progress)
+    elif experiment.kind == "sweep":
+        result = sweep(folder / experiment.sweep, out, workers, progress=progress)
+    else:
+        s = experiment.seek
+        result = seek(base, s.parameter, s.low, s.high, s.metric, s.year, s.target, s.direction, s.confidence, n, integer=s.integer,
+                      workers=workers, out_dir=out, overlays=overlays, on_evaluation=on_evaluation)
+    finished = experiment.kind != "seek" and result.manifest.get("status") == "complete"  # a sweep with failed points is not
+    made = report(out) if experiment.report and finished else None
+    return ExperimentResult(experiment, out, result, made)

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hnsim.analysis import calibration as C
-from hnsim.analysis.calibration_report import backtest_summary, fit, markdown_table
-from hnsim.analysis.calibration_targets import build_targets, target_table
+from hnsim.experiment import calibration as C
+from hnsim.analysis.calibration_targets import backtest_summary, build_targets, target_table
+from hnsim.experiment.calibrate import fit
+from hnsim.report.calibration import markdown_table
 from hnsim.config import validate
 from hnsim.config.calibration import CalibrationSpec, FreeParameter
 from hnsim.data.observed import load_observed
@@ -157,7 +158,7 @@ def test_calibration_recovers_known_parameters(tmp_path: Path):
 
 
 def test_backtest_drops_the_years_it_cannot_fit():
-    from hnsim.cli.calibrate import without_later_years
+    from hnsim.experiment.calibrate import without_later_years
 
     data = yaml.safe_load((ROOT / "configs" / "gloucestershire.yaml").read_text(encoding="utf-8"))
     trimmed = without_later_years(data, 2017)

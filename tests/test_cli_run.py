@@ -82,3 +82,35 @@ def test_rerun_replaces_stale_results_atomically(tmp_path):
 def test_cli_rejects_bad_arguments(config_file):
     proc = subprocess.run([sys.executable, "-m", "hnsim.cli", "run", str(config_file), "-n", "0"], capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_unwritable_out_is_bad_input_for_run_compare_and_report(tmp_path, config_file):
+    overlay = Path(__file__).resolve().parents[1] / "configs" / "scenarios" / "ehcp_rigour.yaml"
+    done = tmp_path / "done"
+    assert subprocess.run([sys.executable, "-m", "hnsim.cli", "run", str(config_file), "-n", "1", "-w", "1", "--out", str(done), "--quiet"]).returncode == 0
+    for args in (["run", str(config_file), "-n", "1"], ["compare", str(config_file), str(overlay), "-n", "2"], ["report", str(done)]):
+        proc = subprocess.run([sys.executable, "-m", "hnsim.cli", *args, "--out", "/proc/x"], capture_output=True, text=True)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr and "error: /proc/x: cannot write there" in proc.stderr and "choose another --out" in proc.stderr
+
+
+def test_keep_log_and_recost_from_the_command_line(tmp_path, config_file):
+    out = tmp_path / "kept"
+    assert subprocess.run([sys.executable, "-m", "hnsim.cli", "run", str(config_file), "-n", "2", "-w", "1", "--out", str(out), "--quiet", "--keep-log"]).returncode == 0
+    assert sorted(p.name for p in out.iterdir()) == ["annual.parquet", "events.parquet", "manifest.json", "spells.parquet", "summary.csv"]
+    data = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    data["costs"]["central_spend_gbp"]["value"] += 1_000_000
+    (tmp_path / "dearer.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    ok = subprocess.run([sys.executable, "-m", "hnsim.cli", "recost", str(out), "--config", str(tmp_path / "dearer.yaml"), "--out", str(tmp_path / "re")],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    before, after = pd.read_parquet(out / "annual.parquet"), pd.read_parquet(tmp_path / "re" / "annual.parquet")
+    central = lambda t: t[t.metric == "spend_central"].groupby("financial_year")["value"].mean()  # noqa: E731
+    assert (central(after) - central(before)).between(800_000, 1_200_000).all()  # £1m a year at the price base, inflated by year
+    plans = lambda t: t[t.metric == "ehcp_total"]["value"].tolist()  # noqa: E731
+    assert plans(after) == plans(before)  # the same children
+    data["assessment"]["team_capacity"]["value"] += 1
+    (tmp_path / "faster.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    refused = subprocess.run([sys.executable, "-m", "hnsim.cli", "recost", str(out), "--config", str(tmp_path / "faster.yaml")], capture_output=True, text=True)
+    assert refused.returncode == 2 and "assessment.team_capacity.value: differs from the run's config" in refused.stderr
+    assert "Traceback" not in refused.stderr

@@ -37,7 +37,7 @@ def test_shipped_gloucestershire_series_load():
 
 @needs_sen2
 def test_shipped_caseload_and_activity_are_generated_from_sen2(tmp_path):
-    from hnsim.data.series import write_observed
+    from hnsim.api import write_observed
 
     write_observed(SEN2_DIR, "Gloucestershire", tmp_path)
     for name in ("caseload.csv", "activity.csv"):

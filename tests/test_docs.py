@@ -21,3 +21,12 @@ def test_every_metric_is_documented():
     names |= {"pct_plans_within_20_weeks", "spend_total", "hnb_allocation", "in_year_balance", "cumulative_deficit"}
     missing = names - documented
     assert not missing, missing
+
+
+def test_event_log_schema_is_documented():
+    from hnsim.model.records import EVENT_NAMES, STATE_NAMES
+    from hnsim.results.schemas import EVENT_COLUMNS, SPELL_COLUMNS
+
+    text = (ROOT / "results" / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in [*STATE_NAMES.values(), *EVENT_NAMES.values(), *SPELL_COLUMNS, *EVENT_COLUMNS] if f"`{name}`" not in text]
+    assert not missing, f"results/README.md does not describe {missing}"

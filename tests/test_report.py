@@ -31,8 +31,8 @@ def made(tmp_path_factory):
     run(small_config(), replications=3, seed=11, workers=1, out_dir=run_dir)
     obs = root / "observed"
     obs.mkdir()
-    pd.DataFrame({"financial_year": list(OBSERVED), "metric": "ehcp_total", "value": list(OBSERVED.values()), "source": "SEN2", "kind": "census"}).to_csv(obs / "caseload.csv", index=False)
-    pd.DataFrame({"something": [1]}).to_csv(obs / "unrelated.csv", index=False)
+    pd.DataFrame({"financial_year": list(OBSERVED), "metric": "ehcp_total", "value": list(OBSERVED.values()), "source": "SEN2",
+                  "year": [int(fy[:4]) + 1 for fy in OBSERVED], "kind": "census"}).to_csv(obs / "caseload.csv", index=False)
     report = build_report(run_dir, observed_dir=obs, year="2015-16")
     return run_dir, report
 
@@ -219,3 +219,13 @@ def test_cli_report_writes_and_refuses_bad_input(made, tmp_path):
     (unfinished / "manifest.json").write_text(json.dumps({"status": "running"}))
     running = runner.invoke(main, ["report", str(unfinished)])
     assert running.exit_code == 2 and "not 'complete'" in running.output
+
+
+def test_observed_series_for_a_report_are_checked_like_calibration_data(made, tmp_path):
+    run_dir, _ = made
+    (tmp_path / "obs").mkdir()
+    pd.DataFrame({"financial_year": ["2015-16"], "metric": ["ehcp_totl"], "value": [1.0], "source": ["SEN2"], "year": ["2016"], "kind": ["census"]}).to_csv(
+        tmp_path / "obs" / "caseload.csv", index=False)
+    bad = CliRunner().invoke(main, ["report", str(run_dir), "--observed", str(tmp_path / "obs"), "--format", "md", "--out", str(tmp_path / "out")])
+    assert bad.exit_code == 2 and "caseload.csv: line 2, column metric: unknown metric 'ehcp_totl'" in bad.output
+    assert not (tmp_path / "out").exists()

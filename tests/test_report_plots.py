@@ -9,11 +9,13 @@ import pandas as pd
 import pytest
 
 from conftest import small_config
+from hnsim.analysis.compare import window_savings
 from hnsim.analysis.summary import summarise
-from hnsim.experiment import store
+from hnsim.results import store
 from hnsim.experiment.run import run
 from hnsim.plots import fan_panels, heatmap_chart, prepare, style, tornado_chart
-from hnsim.report import build_report, load
+from hnsim.report import build_report
+from hnsim.results.rundir import load
 
 
 def test_money_and_count_formatting():
@@ -100,7 +102,7 @@ def comparison_dir(tmp_path_factory):
 def test_savings_are_paired_differences_over_the_window(comparison_dir):
     annual = pd.read_parquet(comparison_dir / "annual.parquet")
     assert prepare.first_divergent_year(annual, "baseline") == "2015-16"
-    table = prepare.savings(annual, "baseline", ["2015-16", "2016-17"]).set_index("scenario")
+    table = window_savings(annual, "baseline", ["2015-16", "2016-17"]).set_index("scenario")
     assert table.loc["lever", "saving_mean"] == pytest.approx(2e6)
     assert table.loc["lever", "saving_ci95_low"] == pytest.approx(2e6)  # the same saving in every replication
     assert table.loc["lever", "own_cost_mean"] == pytest.approx(4e5)

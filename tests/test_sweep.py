@@ -20,7 +20,7 @@ from scipy import stats
 from pandas.testing import assert_frame_equal
 
 from hnsim.cli import main
-from hnsim.experiment import store
+from hnsim.results import store
 from hnsim.experiment import sweep as sweep_module
 from hnsim.experiment.executors import open_pool
 from hnsim.experiment.sweep_file import load_sweep

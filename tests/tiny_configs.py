@@ -71,7 +71,7 @@ def quiet_data(end_date: str = "2017-03-31") -> dict[str, Any]:
         "post19_continue_probability": sourced(1.0),
     }
     e = data["ehcp"]
-    for key, value in list(e.items()):
+    for key in list(e):
         if key.endswith("_rate") or key.endswith("_multiplier"):
             e[key] = sourced({})
     e["move_in_per_year"] = sourced(0.0)

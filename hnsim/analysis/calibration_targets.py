@@ -9,10 +9,13 @@ only as far as the tolerances say.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
+
+from hnsim.results.schemas import fy_start_year
 
 #: Settings whose January shares are fitted: label -> (observed metric, simulated metrics summed).
 #: SEN2's "Mainstream school" group includes resourced provision and units.
@@ -25,12 +28,29 @@ SETTING_SHARES: dict[str, tuple[str, tuple[str, ...]]] = {
     "other": ("ehcp_other", ("ehcp_other",)),
 }
 SETTING_METRICS = tuple(dict.fromkeys(m for _, sims in SETTING_SHARES.values() for m in sims))
+#: What each target is, in words, for the fit report's ``label`` column.
+LABELS = {
+    "ehcp_total": "EHCPs (January)",
+    "assessment_requests_calendar_year": "requests for assessment (calendar year)",
+    "new_ehcps_calendar_year": "new EHCPs (calendar year)",
+    "ehcps_ceased_calendar_year": "plans ceased (calendar year)",
+    "mainstream_to_special_moves_calendar_year": "mainstream to special moves (calendar year)",
+    "assessments_refused_calendar_year": "refusals to assess (calendar year)",
+    "assessed_no_plan_calendar_year": "assessed, no plan (calendar year)",
+    "spend_total": "High Needs spend (£)",
+    "spend_ap": "alternative provision spend (£)",
+    "cumulative_deficit": "cumulative deficit at 31 March (£)",
+    "in_year_balance": "in-year balance (£)",
+    "ehcp_post16_specialist": "EHCPs in specialist post-16 institutions (January)",
+}
+#: The series a backtest's error is averaged over: January totals, requests and new plans.
+HEADLINE = ("ehcp_total", "assessment_requests_calendar_year", "new_ehcps_calendar_year")
 
 
 @dataclass(frozen=True)
 class Rule:
     """How a published series is fitted: tolerance (relative, with an absolute floor), weight in the
-    search (0: reported, not fitted), whether issue 3 requires it, and how it is found."""
+    search (0: reported, not fitted), whether it is a required target, and how it is found."""
 
     relative: float
     floor: float
@@ -63,7 +83,7 @@ RULES: dict[str, Rule] = {
 }
 SHARE_RULE = Rule(0.0, 0.03, 1.0, required=True)  # 3 percentage points
 OTHER_SHARE_RULE = Rule(0.0, 0.03, 0.5)
-#: Years in which issue 3 requires each series to hold (census, calendar or financial year's end).
+#: Years in which each required series must hold (census, calendar or financial year's end).
 REQUIRED_YEARS = {
     "ehcp_total": range(2015, 2020),
     "assessment_requests_calendar_year": range(2016, 2020),
@@ -93,16 +113,21 @@ class Target:
         return self.target.startswith("share_")
 
 
+def target_label(target: str) -> str:
+    """What a target is, in words: 'share of plans: special (January)', 'EHCPs aged 16-19 (January)'."""
+    if target.startswith("share_"):
+        return f"share of plans: {target[6:]} (January)"
+    if target.startswith("ehcp_age_"):
+        return f"EHCPs aged {target[9:].replace('_', '-').replace('under5', 'under 5')} (January)"
+    return LABELS.get(target, target)
+
+
 def target_year(row: pd.Series) -> int:
     """The year a published figure belongs to: census or calendar year; for money, the year the
     financial year ends in (2018-19 -> 2019), so that 'fit until 2019' ends with March 2019."""
     if row["kind"] == "financial_year":
-        return int(str(row["financial_year"])[:4]) + 1
+        return fy_start_year(str(row["financial_year"])) + 1
     return int(row["year"])
-
-
-def _fy_start(label: str) -> int:
-    return int(label[:4])
 
 
 def build_targets(observed: pd.DataFrame, first_fy: str, last_fy: str, fit_until: int | None = None) -> list[Target]:
@@ -110,7 +135,7 @@ def build_targets(observed: pd.DataFrame, first_fy: str, last_fy: str, fit_until
     ``first_fy..last_fy``, up to the year ``fit_until`` (all years when None)."""
     obs = observed.copy()
     obs["target_year"] = obs.apply(target_year, axis=1)
-    inside = obs["financial_year"].map(_fy_start).between(_fy_start(first_fy), _fy_start(last_fy))
+    inside = obs["financial_year"].map(fy_start_year).between(fy_start_year(first_fy), fy_start_year(last_fy))
     obs = obs[inside & ((obs["target_year"] <= fit_until) if fit_until is not None else True)]
     targets: list[Target] = []
     for row in obs.itertuples(index=False):
@@ -200,3 +225,12 @@ def target_table(values: np.ndarray, targets: list[Target], fit_until: int | Non
     columns = ["target", "financial_year", "year", "observed", "simulated_mean", "p05", "p95", "error", "error_pct", "tolerance", "error_in_tolerances",
                "within_tolerance", "inside_90", "required", "weight", "how", "replications", "source"]
     return pd.DataFrame(rows)[columns + (["fitted"] if fit_until is not None else [])]
+
+
+def backtest_summary(table: pd.DataFrame, fit_until: int) -> tuple[pd.DataFrame, float]:
+    """Test rows (years after ``fit_until``) of a target table, and the MAPE (%) of the headline
+    series among them (shares and money are reported, not averaged)."""
+    test = table[table["year"] > fit_until]
+    headline = test[test["target"].isin(HEADLINE)]
+    mape = float(headline["error_pct"].abs().mean()) if len(headline) else math.nan
+    return test, mape

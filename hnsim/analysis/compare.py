@@ -1,11 +1,19 @@
 """Scenario comparison under common random numbers: paired differences, savings, payback and a
-decomposition of the change in spend into volume, mix and unit cost."""
+decomposition of the change in spend into volume, mix and unit cost.
+
+A *saving* is the base's ``spend_total`` minus the scenario's, replication by replication (the
+scenarios share random numbers), summed over financial years: :func:`savings` gives it cumulated
+year by year (``savings.csv`` of a comparison), :func:`window_savings` over one window of years (the
+report's tables and figure). Both are net of any lever cost charged to the High Needs Block.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from hnsim.analysis.intervals import t_half_width
+from hnsim.results.schemas import DIFFERENCE_COLUMNS
 
 #: Outcome measures reported beside money, per scenario.
 OUTCOMES = (
@@ -21,12 +29,11 @@ OUTCOMES = (
     "spend_total",
     "cumulative_deficit",
 )
-DIFFERENCE_COLUMNS = ["scenario", "financial_year", "metric", "base_mean", "scenario_mean", "difference", "sd", "ci95_low", "ci95_high", "n"]
+WINDOW_SAVING_COLUMNS = ["scenario", "years", "n", "saving_mean", "saving_ci95_low", "saving_ci95_high", "saving_p05", "saving_p95", "own_cost_mean"]
 
 
 def _t_interval(mean: np.ndarray, sd: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        half = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(n), 0.0)
+    half = t_half_width(sd, n)
     return mean - half, mean + half
 
 
@@ -59,6 +66,17 @@ def paired_differences(annual: pd.DataFrame, base: str) -> pd.DataFrame:
     return out[DIFFERENCE_COLUMNS]
 
 
+def _spend_by_replication(annual: pd.DataFrame, metric: str = "spend_total") -> pd.DataFrame:
+    """``metric`` with one column per scenario, indexed by replication and financial year."""
+    return annual[annual["metric"] == metric].pivot_table(index=["replication", "financial_year"], columns="scenario", values="value")
+
+
+def _yearly_saving(spend: pd.DataFrame, base: str, scenario: str, years: list[str]) -> pd.DataFrame:
+    """Base minus scenario spend in each of ``years``: replications as rows, years as columns (cumulate
+    along the rows with ``cumsum(axis=1)``)."""
+    return (spend[base] - spend[scenario]).unstack("financial_year")[years]
+
+
 def savings(annual: pd.DataFrame, base: str, from_year: str | None = None) -> pd.DataFrame:
     """Cumulative saving (base spend minus scenario spend, summed from ``from_year``) by year, with
     paired intervals, and the year each scenario's in-year balance turns positive.
@@ -67,14 +85,14 @@ def savings(annual: pd.DataFrame, base: str, from_year: str | None = None) -> pd
     plus per scenario ``balance_positive_from`` (first year the mean in-year balance is >= 0 and
     stays so; empty if never) and ``share_of_replications_positive`` in that year.
     """
-    spend = annual[annual["metric"] == "spend_total"].pivot_table(index=["replication", "financial_year"], columns="scenario", values="value")
-    balance = annual[annual["metric"] == "in_year_balance"].pivot_table(index=["replication", "financial_year"], columns="scenario", values="value")
+    spend = _spend_by_replication(annual)
+    balance = _spend_by_replication(annual, "in_year_balance")
     years = sorted(spend.index.get_level_values("financial_year").unique())
     if from_year is not None:
         years = [y for y in years if y >= from_year]
     rows = []
     for scenario in [s for s in spend.columns if s != base]:
-        saving = (spend[base] - spend[scenario]).unstack("financial_year")[years]
+        saving = _yearly_saving(spend, base, scenario, years)
         cumulative = saving.cumsum(axis=1)
         bal = balance[scenario].unstack("financial_year")[years]
         positive_from = _first_year_staying_positive(bal.mean(axis=0))
@@ -97,6 +115,44 @@ def savings(annual: pd.DataFrame, base: str, from_year: str | None = None) -> pd
                 }
             )
     return pd.DataFrame(rows)
+
+
+def window_savings(annual: pd.DataFrame, base: str, years_in: list[str], cost_metric: str = "spend_levers") -> pd.DataFrame:
+    """Each scenario's saving against the base summed over the financial years ``years_in``: the
+    cumulative saving of :func:`savings` from ``years_in[0]`` at ``years_in[-1]``, with the spread
+    of the replications and the lever's own cost.
+
+    Columns :data:`WINDOW_SAVING_COLUMNS`: ``scenario, years, n, saving_mean, saving_ci95_low,
+    saving_ci95_high`` (Student-t interval of the mean), ``saving_p05, saving_p95`` (percentiles of
+    the replications), ``own_cost_mean`` (``cost_metric`` summed over the years; NaN when the run
+    has no such metric). Raises ValueError when the base has no spend in those years.
+    """
+    spend = _spend_by_replication(annual[annual["financial_year"].isin(years_in)])
+    if base not in spend.columns:
+        raise ValueError(f"base scenario '{base}' has no spend_total in {years_in[0]} to {years_in[-1]}")
+    years = sorted(spend.index.get_level_values("financial_year").unique())
+    data = annual[annual["financial_year"].isin(years_in)]
+    cost = data[data["metric"] == cost_metric].pivot_table(index="replication", columns="scenario", values="value", aggfunc="sum")
+    rows = []
+    for name in [s for s in dict.fromkeys(annual["scenario"]) if s != base and s in spend.columns]:
+        saving = _yearly_saving(spend, base, name, years).cumsum(axis=1)[years[-1]].dropna()
+        values = saving.to_numpy()
+        n = len(values)
+        mean = float(values.mean())
+        sd = values.std(ddof=1) if n > 1 else 0.0
+        low, high = _t_interval(np.array([mean]), np.array([sd]), np.array([n]))
+        rows.append({
+            "scenario": name,
+            "years": f"{years_in[0]} to {years_in[-1]}",
+            "n": n,
+            "saving_mean": mean,
+            "saving_ci95_low": float(low[0]),
+            "saving_ci95_high": float(high[0]),
+            "saving_p05": float(saving.quantile(0.05)),
+            "saving_p95": float(saving.quantile(0.95)),
+            "own_cost_mean": float(cost[name].mean()) if name in cost.columns else np.nan,
+        })
+    return pd.DataFrame(rows, columns=WINDOW_SAVING_COLUMNS)
 
 
 def _first_year_staying_positive(mean_balance: pd.Series) -> str | None:
@@ -122,7 +178,7 @@ def decompose_spend(annual: pd.DataFrame, base: str) -> pd.DataFrame:
     years = sorted(annual["financial_year"].unique())
     for scenario in scenarios:
         for year in years:
-            def get(s: str, metric: str) -> float:
+            def get(s: str, metric: str, year: str = year) -> float:
                 return float(means.get((s, year, metric), 0.0))
 
             n0 = np.array([get(base, f"placement_years_{k}") for k in settings])

@@ -12,6 +12,8 @@ from typing import Any, Iterable, Protocol
 import numpy as np
 import pandas as pd
 
+from hnsim.results.schemas import fy_label
+
 ASSUMPTIONS_NOTE = (
     "Money inputs the SEN2 files do not hold are ASSUMPTIONS in every authority's config, marked "
     "'assumption: NOT GIVEN' in its sources: the High Needs Block allocation (finance.hnb_allocation_gbp), the "
@@ -113,11 +115,6 @@ def fit_by_authority(outcomes: Iterable[Outcome], census_year: int) -> pd.DataFr
     return pd.DataFrame(rows).sort_values(["la_name", "old_la_code"], kind="stable").reset_index(drop=True)
 
 
-def census_label(year: int) -> str:
-    """The financial year holding January ``year``'s census: 2019 -> '2018-19'."""
-    return f"{year - 1}-{year % 100:02d}"
-
-
 def caseload_check(outcomes: list[Outcome], observed: dict[str, float | None], published: float, year: int) -> pd.DataFrame:
     """``caseload_check.csv``: January ``year`` caseloads. England's published total; the sum of
     the authorities' own published totals (all run, then those with results), each against
@@ -127,7 +124,7 @@ def caseload_check(outcomes: list[Outcome], observed: dict[str, float | None], p
     all_observed = float(sum(v for v in observed.values() if v is not None))
     done_observed = float(sum(v for k, v in observed.items() if v is not None and k in done))
     england = f"England, published (SEN2 national row, January {year})"
-    same = f"the same authorities' published sum"
+    same = "the same authorities' published sum"
     rows = [
         {"measure": england, "authorities": None, "value": published, "compared_with": "", "reference": np.nan},
         {"measure": f"sum of the authorities' published January {year} caseloads, all run", "authorities": len(observed), "value": all_observed,
@@ -136,7 +133,8 @@ def caseload_check(outcomes: list[Outcome], observed: dict[str, float | None], p
          "compared_with": "England, published", "reference": published},
     ]
     total = england_total(outcomes)
-    sim = total[(total["metric"] == "ehcp_total") & (total["financial_year"] == census_label(year))]["value"]
+    census_fy = fy_label(year - 1)  # the financial year holding January ``year``'s census
+    sim = total[(total["metric"] == "ehcp_total") & (total["financial_year"] == census_fy)]["value"]
     if len(sim):
         rows.append({"measure": f"simulated January {year} caseload, those with results (mean of replications)", "authorities": len(done),
                      "value": float(sim.mean()), "p05": float(sim.quantile(0.05)), "p95": float(sim.quantile(0.95)), "compared_with": same, "reference": done_observed})

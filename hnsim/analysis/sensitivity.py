@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from hnsim.analysis.intervals import mean_interval
+from hnsim.config import ConfigError
 
 OUTCOME_COLUMNS = ["mean", "sd", "ci95_low", "ci95_high", "n"]
 
@@ -91,9 +92,21 @@ def tornado(points: pd.DataFrame, per_rep: pd.DataFrame, metric: str, year: str,
     return table
 
 
-def _analyze() -> Any:
-    from hnsim.experiment.design import require_salib
+def require_salib(part: str) -> Any:
+    """``SALib.sample`` or ``SALib.analyze`` with its sobol and morris modules, or a ConfigError
+    saying how to install it (SALib is the optional ``hnsim[sensitivity]`` extra)."""
+    import importlib
 
+    try:
+        package = importlib.import_module(f"SALib.{part}")
+        importlib.import_module(f"SALib.{part}.sobol")
+        importlib.import_module(f"SALib.{part}.morris")
+    except ImportError:
+        raise ConfigError(["Sobol and Morris designs need SALib: pip install 'hnsim[sensitivity]'"]) from None
+    return package
+
+
+def _analyze() -> Any:
     return require_salib("analyze")
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
-SUMMARY_COLUMNS = ["scenario", "financial_year", "metric", "mean", "sd", "p05", "p50", "p95", "ci95_low", "ci95_high", "n"]
+from hnsim.analysis.intervals import t_half_width
+from hnsim.results.schemas import SUMMARY_COLUMNS
+
+__all__ = ["SUMMARY_COLUMNS", "summarise", "wide"]
 
 
 def summarise(annual: pd.DataFrame) -> pd.DataFrame:
@@ -28,17 +29,11 @@ def summarise(annual: pd.DataFrame) -> pd.DataFrame:
         p95=lambda v: v.quantile(0.95),
         n="count",
     ).reset_index()
-    half = _t_half_width(out["sd"].to_numpy(), out["n"].to_numpy())
+    half = t_half_width(out["sd"].to_numpy(), out["n"].to_numpy())
     out["ci95_low"] = out["mean"] - half
     out["ci95_high"] = out["mean"] + half
     out["n"] = out["n"].astype(int)
     return out[SUMMARY_COLUMNS].sort_values(["scenario", "metric", "financial_year"], kind="stable").reset_index(drop=True)
-
-
-def _t_half_width(sd: np.ndarray, n: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
-        return np.where(n > 1, t * sd / np.sqrt(n), 0.0)
 
 
 def wide(summary: pd.DataFrame, statistic: str = "mean", scenario: str | None = None) -> pd.DataFrame:

@@ -1,69 +1,14 @@
 """`hnsim calibrate` and `hnsim backtest`: fit the free parameters to published figures; test the fit
-on years it was not given."""
+on years it was not given. Evaluations run on local processes or Dask, as sweeps do."""
 
 from __future__ import annotations
 
-import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import click
-import yaml
 
-from hnsim.cli.common import fail_input, load_or_exit, main
-
-
-def _prepare(config: str, data_dir: str):
-    """Plain config data and the observed table, or exit 2 with the problems."""
-    from hnsim.data.errors import DataError
-    from hnsim.data.observed import load_observed
-
-    cfg = load_or_exit(config)
-    if cfg.calibration is None:
-        fail_input([f"{config}: no calibration section; list the free parameters under calibration.free (see docs/calibration.md)"])
-    try:
-        observed = load_observed(data_dir)
-    except DataError as exc:
-        fail_input(exc.problems)
-    data = yaml.safe_load(Path(config).read_text(encoding="utf-8"))
-    return data, observed
-
-
-def without_later_years(data: dict, fit_until: int) -> dict:
-    """Drop free parameters for financial years starting after ``fit_until`` (nothing can fit them)
-    and their entries, so those years carry the last fitted year's level forward."""
-    import copy
-
-    from hnsim.analysis.calibration import sourced_node
-    from hnsim.experiment.sweep_file import lookup
-
-    data = copy.deepcopy(data)
-    kept = []
-    for free in data["calibration"]["free"]:
-        label = free["path"].rsplit(".", 1)[-1]
-        if len(label) == 7 and label[4] == "-" and label[:4].isdigit() and int(label[:4]) > fit_until:
-            by_year = lookup(data, free["path"].rsplit(".", 1)[0])
-            by_year.pop(label, None)
-            continue
-        kept.append(free)
-    data["calibration"]["free"] = kept
-    return data
-
-
-def _run_fit(data, data_dir, fit_until, replications, max_evaluations, report_replications, workers, start, report_until=None):
-    from hnsim.analysis.calibration_report import fit
-    from hnsim.config import ConfigError
-
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        try:
-            return fit(data, data_dir, fit_until, replications, max_evaluations, report_replications, workers, start=start, report_until=report_until,
-                       progress=lambda line: click.echo(line, err=True), executor=pool)
-        except ConfigError as exc:
-            fail_input(exc.problems)
-        except KeyboardInterrupt:
-            click.echo("interrupted: nothing written", err=True)
-            sys.exit(130)
-
+from hnsim import api
+from hnsim.cli.common import main, reported, workers_option
 
 _common = [
     click.argument("config", type=click.Path(dir_okay=False)),
@@ -71,7 +16,9 @@ _common = [
     click.option("--replications", "-n", type=click.IntRange(min=1), default=8, show_default=True, help="Replications per evaluation (the same ones every time)."),
     click.option("--max-evaluations", type=click.IntRange(min=1), default=250, show_default=True, help="Parameter sets simulated at most."),
     click.option("--report-replications", type=click.IntRange(min=2), default=100, show_default=True, help="Replications of the calibrated config for the report."),
-    click.option("--workers", "-w", type=click.IntRange(min=1), default=None, help="Local processes (default: all cores)."),
+    workers_option("Local processes, or local Dask workers (default: all cores)."),
+    click.option("--scheduler", default=None, help="Address of a Dask scheduler, e.g. tcp://10.0.0.5:8786 (needs hnsim[dask])."),
+    click.option("--local-dask", is_flag=True, help="Run on a local Dask cluster instead of local processes."),
 ]
 
 
@@ -81,24 +28,24 @@ def _options(f):
     return f
 
 
+def _say(line: str) -> None:
+    click.echo(line, err=True)
+
+
 @main.command("calibrate")
 @_options
 @click.option("--fit-until", type=click.IntRange(min=2000), default=2019, show_default=True, help="Last year fitted (census, calendar year, or financial year ending March).")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Output directory (default: results/<config name>-calibrated).")
-@click.option("--start", type=click.Choice(["config", "centre"]), default="config", show_default=True, help="Start the search from the config's values or the middle of each range.")
+@click.option("--start", type=click.Choice(api.STARTS), default="config", show_default=True, help="Start the search from the config's values or the middle of each range.")
 def calibrate_command(config: str, data_dir: str, replications: int, max_evaluations: int, report_replications: int, workers: int | None,
-                      fit_until: int, out: str | None, start: str) -> None:
+                      scheduler: str | None, local_dask: bool, fit_until: int, out: str | None, start: str) -> None:
     """Fit CONFIG's free parameters (its calibration section) to the observed series in --data up
     to --fit-until; write the calibrated config and a fit report."""
-    from hnsim.analysis.calibration_report import write_report
-    from hnsim.experiment.runner import default_workers
-
-    data, observed = _prepare(config, data_dir)
-    out_dir = Path(out) if out else Path("results") / f"{Path(config).stem}-calibrated"
-    result = _run_fit(data, data_dir, fit_until, replications, max_evaluations, report_replications, workers or default_workers(), start)
-    write_report(result, observed, out_dir, f"Fit report: {Path(config).stem} calibrated to {fit_until}", Path(config).name)
-    met = result.table[result.table["required"]]
-    click.echo(f"wrote {out_dir}: {Path(config).name} (calibrated), fit_report.md, fit_report.csv; objective {result.objective:.3f} after {result.evaluations} evaluations; "
+    with reported("interrupted: nothing written"):
+        made = api.calibrate(config, data_dir, fit_until, replications, max_evaluations, report_replications, workers or api.default_workers(),
+                             scheduler, local_dask, start, out, say=_say)
+    met = made.fit.table[made.fit.table["required"]]
+    click.echo(f"wrote {made.out_dir}: {Path(config).name} (calibrated), fit_report.md, fit_report.csv; objective {made.fit.objective:.3f} after {made.fit.evaluations} evaluations; "
                f"required targets met {int(met['within_tolerance'].sum())} of {len(met)}")
 
 
@@ -107,28 +54,12 @@ def calibrate_command(config: str, data_dir: str, replications: int, max_evaluat
 @click.option("--fit-until", type=click.IntRange(min=2000), required=True, help="Fit on years up to this one; test on the later years.")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Output directory (default: results/<config name>-backtest-<year>).")
 def backtest_command(config: str, data_dir: str, replications: int, max_evaluations: int, report_replications: int, workers: int | None,
-                     fit_until: int, out: str | None) -> None:
+                     scheduler: str | None, local_dask: bool, fit_until: int, out: str | None) -> None:
     """Calibrate CONFIG on the observed years up to --fit-until only (starting from the middle of
     each range, so nothing of the later years leaks in), then report the error on the later years."""
-    from hnsim.analysis.calibration_report import backtest_summary, markdown_table, write_report
-    from hnsim.analysis.calibration_targets import target_year
-    from hnsim.experiment.runner import default_workers
-
-    data, observed = _prepare(config, data_dir)
-    last = int(observed.apply(target_year, axis=1).max())
-    if last <= fit_until:
-        fail_input([f"{data_dir}: no observed figures after {fit_until} to test on (last year {last})"])
-    out_dir = Path(out) if out else Path("results") / f"{Path(config).stem}-backtest-{fit_until}"
-    data = without_later_years(data, fit_until)
-    result = _run_fit(data, data_dir, fit_until, replications, max_evaluations, report_replications, workers or default_workers(), "centre", report_until=last)
-    test, mape = backtest_summary(result.table, fit_until)
-    inside = int(test["inside_90"].sum())
-    extra = (f"## Backtest\n\nFitted to {fit_until} and earlier only (search started mid-range); tested on {fit_until + 1}-{last}. "
-             f"Mean absolute percentage error on the January totals, requests and new plans of the test years: **{mape:.1f}%**. "
-             f"Observed value inside the simulated 90% interval: {inside} of {len(test)} test targets.\n\n"
-             "Money is only published for 2017-18 and 2018-19: with nothing to fit up to 2017 the central spend and opening balance stay as in the config, "
-             "so the money rows are not out of sample if the config was calibrated to 2019.\n\n" + markdown_table(test) + "\n")
-    write_report(result, observed, out_dir, f"Backtest: {Path(config).stem} fitted to {fit_until}, tested on {fit_until + 1}-{last}", Path(config).name, extra)
-    test.to_csv(out_dir / "backtest.csv", index=False)
-    click.echo(f"wrote {out_dir}: backtest.csv, fit_report.md; MAPE {mape:.1f}% on {fit_until + 1}-{last} (totals, requests, new plans); "
-               f"{inside} of {len(test)} observed values inside the 90% interval")
+    with reported("interrupted: nothing written"):
+        made = api.backtest(config, data_dir, fit_until, replications, max_evaluations, report_replications, workers or api.default_workers(),
+                            scheduler, local_dask, out, say=_say)
+    b = made.backtest
+    click.echo(f"wrote {made.out_dir}: backtest.csv, fit_report.md; MAPE {b.mape:.1f}% on {fit_until + 1}-{b.last_year} (totals, requests, new plans); "
+               f"{int(b.test['inside_90'].sum())} of {len(b.test)} observed values inside the 90% interval")

@@ -1,19 +1,23 @@
-"""The command group and what every command shares: loading configs and reporting bad input.
+"""The command group and what every command shares: reporting bad input and interruptions.
 
-Exit codes: 0 success, 1 a run failed, 2 bad input (config, data or arguments), 130 interrupted.
+Exit codes: 0 success, 1 a run failed, 2 bad input (config, data, arguments or an output
+directory that cannot be written), 130 interrupted.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from contextlib import contextmanager
+from typing import Iterator, NoReturn
 
 import click
 
 from hnsim import __version__
-from hnsim.config import Config, ConfigError, load_config
+from hnsim.errors import InputError
 
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
 
 
 def fail_input(problems: list[str]) -> NoReturn:
@@ -23,12 +27,21 @@ def fail_input(problems: list[str]) -> NoReturn:
     sys.exit(EXIT_BAD_INPUT)
 
 
-def load_or_exit(path: str, overlays: tuple[str, ...] = ()) -> Config:
-    """Load and validate a config, or print its problems and exit 2."""
+@contextmanager
+def reported(interrupted: str = "interrupted") -> Iterator[None]:
+    """Turn bad input into its lines and exit 2, and Ctrl-C into ``interrupted`` and exit 130."""
     try:
-        return load_config(path, overlays)
-    except ConfigError as exc:
+        yield
+    except InputError as exc:
         fail_input(exc.problems)
+    except KeyboardInterrupt:
+        click.echo(interrupted, err=True)
+        sys.exit(EXIT_INTERRUPTED)
+
+
+def workers_option(help_text: str = "Local processes (default: all cores).") -> click.Option:
+    """``--workers/-w``, shared by the commands that run replications."""
+    return click.option("--workers", "-w", type=click.IntRange(min=1), default=None, help=help_text)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import click
 
-from hnsim.cli.common import fail_input, main
-from hnsim.config import ConfigError
+from hnsim import api
+from hnsim.cli.common import main, reported, workers_option
 
 
 @main.command("compare")
@@ -16,7 +13,7 @@ from hnsim.config import ConfigError
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--replications", "-n", type=click.IntRange(min=2), default=20, show_default=True, help="Replications per scenario.")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Root seed (default: the base config's).")
-@click.option("--workers", "-w", type=click.IntRange(min=1), default=None, help="Local processes (default: all cores).")
+@workers_option()
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Output directory (default: results/compare-<base>).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def compare_command(base: str, scenarios: tuple[str, ...], replications: int, seed: int | None, workers: int | None, out: str | None, quiet: bool) -> None:
@@ -26,24 +23,16 @@ def compare_command(base: str, scenarios: tuple[str, ...], replications: int, se
     (cumulative saving and the year the in-year balance turns positive), decomposition.csv
     (volume, mix, unit cost) and outcomes.csv.
     """
-    from hnsim.experiment.compare import compare, load_scenarios
-    from hnsim.experiment.runner import default_workers
+    with reported("interrupted: the output directory is marked 'interrupted'"):
+        result = api.compare(base, scenarios, replications, seed, workers or api.default_workers(), out, progress=not quiet)
+    print_comparison(result)
 
-    try:
-        configs = load_scenarios(base, scenarios)
-    except ConfigError as exc:
-        fail_input(exc.problems)
-    except ValueError as exc:
-        fail_input([str(exc)])
-    out_dir = Path(out) if out else Path("results") / f"compare-{Path(base).stem}"
-    seed = configs["baseline"].simulation.seed if seed is None else seed
-    try:
-        tables = compare(configs, replications, seed, workers or default_workers(), out_dir, progress=not quiet)
-    except KeyboardInterrupt:
-        click.echo("interrupted: the output directory is marked 'interrupted'", err=True)
-        sys.exit(130)
-    click.echo(f"wrote {out_dir}: {len(configs)} scenarios x {replications} replications, seed {seed}")
-    savings = tables["savings"]
+
+def print_comparison(result) -> None:
+    """Where the comparison went, and each scenario's cumulative saving to the last year."""
+    m = result.manifest
+    click.echo(f"wrote {result.out_dir}: {len(m['scenarios'])} scenarios x {m['replications']} replications, seed {m['seed']}")
+    savings = result.tables["savings"]
     if not savings.empty:
         last = savings["financial_year"].max()
         click.echo(f"{'scenario':<34} {'cumulative saving to ' + last:>28} {'balance >= 0 from':>18}")

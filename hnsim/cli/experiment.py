@@ -4,45 +4,28 @@ from __future__ import annotations
 
 import click
 
-from hnsim.cli.common import fail_input, main
-from hnsim.config import ConfigError
+from hnsim import api
+from hnsim.cli.common import main, reported, workers_option
+from hnsim.cli.compare import print_comparison
+from hnsim.cli.report import print_report
+from hnsim.cli.run import print_run
+from hnsim.cli.sweep import print_evaluation, print_seek, print_sweep
 
 
 @main.command("experiment")
 @click.argument("experiment_file", type=click.Path(dir_okay=False))
 @click.option("--replications", "-n", type=click.IntRange(min=1), default=None, help="Override the experiment's replications.")
-@click.option("--workers", "-w", type=click.IntRange(min=1), default=None, help="Local processes (default: all cores).")
+@workers_option()
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-@click.pass_context
-def experiment_command(ctx: click.Context, experiment_file: str, replications: int | None, workers: int | None, quiet: bool) -> None:
+def experiment_command(experiment_file: str, replications: int | None, workers: int | None, quiet: bool) -> None:
     """Run EXPERIMENT_FILE (a question, and the run, comparison, sweep or goal-seek that answers it)."""
-    from hnsim.cli.compare import compare_command
-    from hnsim.cli.report import report_command
-    from hnsim.cli.run import run_command
-    from hnsim.cli.sweep import seek_command, sweep_command
-    from hnsim.experiment.definition import load_experiment
-
-    try:
-        experiment, folder = load_experiment(experiment_file)
-    except ConfigError as exc:
-        fail_input(exc.problems)
+    with reported():
+        experiment, _ = api.load_experiment(experiment_file)
     click.echo(f"question: {experiment.question}")
-    n = replications or experiment.replications
-    out = str(folder / experiment.out)
-    base = str(folder / experiment.base) if experiment.base else None
-    overlays = tuple(str(folder / s) for s in experiment.scenarios)
-    if experiment.kind == "run":
-        ctx.invoke(run_command, config=base, replications=n, seed=None, workers=workers, out=out, overlays=overlays, quiet=quiet)
-    elif experiment.kind == "compare":
-        ctx.invoke(compare_command, base=base, scenarios=overlays, replications=max(n or 20, 2), seed=None, workers=workers, out=out, quiet=quiet)
-    elif experiment.kind == "sweep":
-        ctx.invoke(sweep_command, sweep_file=str(folder / experiment.sweep), out=out, workers=workers, scheduler=None, local_dask=False, quiet=quiet)
-    else:
-        s = experiment.seek
-        ctx.invoke(
-            seek_command, config=base, path=s.parameter, low=s.low, high=s.high, metric=s.metric, year=s.year, target=s.target,
-            direction=s.direction, confidence=s.confidence, replications=n, seed=None, integer=s.integer, tolerance=None,
-            workers=workers, scheduler=None, out=out, overlays=overlays,
-        )
-    if experiment.report and experiment.kind != "seek":
-        ctx.invoke(report_command, run_dir=out, formats="md,html,docx", observed=None, year=None, out=None)
+    with reported("interrupted: what was written so far is kept and marked in the output directory"):
+        done = api.run_experiment(experiment_file, replications, workers or api.default_workers(), progress=not quiet,
+                                  on_evaluation=lambda e: print_evaluation(experiment.seek.parameter, e))
+    printer = {"run": print_run, "compare": print_comparison, "sweep": print_sweep, "seek": print_seek}[experiment.kind]
+    printer(done.result)  # exits 1 for a sweep with failed points or a target met nowhere
+    if done.report is not None:
+        print_report(done.report)

@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from hnsim.data.errors import DataError
+from hnsim.model.calendar import fy_label
 
 COLUMNS = ("financial_year", "metric", "value", "source", "year", "kind")
 KINDS = ("census", "calendar_year", "financial_year")
@@ -58,14 +59,14 @@ def financial_year_of(year: int, kind: str) -> str:
     """The financial year a census or calendar year is reported against: 2019 -> '2018-19'."""
     if kind not in ("census", "calendar_year"):
         raise ValueError(f"kind must be census or calendar_year, got {kind!r}")
-    return f"{year - 1}-{year % 100:02d}"
+    return fy_label(year - 1)
 
 
 def _check_row(row: dict[str, str], where: str, allowed: set[str]) -> list[str]:
     problems = []
     fy, metric, kind, year, value = (row[c].strip() for c in ("financial_year", "metric", "kind", "year", "value"))
     match = _FY.match(fy)
-    if not match or int(match.group(2)) != (int(match.group(1)) + 1) % 100:
+    if not match or fy != fy_label(int(match.group(1))):
         problems.append(f"{where}, column financial_year: '{fy}' is not a financial year; write it like '2018-19'")
     if metric not in allowed:
         problems.append(f"{where}, column metric: unknown metric '{metric}'; allowed: {', '.join(sorted(allowed))} (see docs/metrics.md)")

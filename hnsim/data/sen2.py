@@ -89,6 +89,11 @@ class Authority:
     note: str = ""
 
     @property
+    def slug(self) -> str:
+        """Its name for files: 'Bournemouth, Christchurch and Poole' -> 'bournemouth-christchurch-and-poole'."""
+        return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
+
+    @property
     def label(self) -> str:
         """How a council analyst would name it: 'Gloucestershire (916, E10000013)'."""
         if self.level != LEVEL_LA:

@@ -119,17 +119,3 @@ def activity_series(directory: str | Path, la: sen2.Authority | str) -> pd.DataF
             rows.append(_row(r.year, "new_ehcps_calendar_year", r.plans, f"SEN2 sen2_age_new_plans.csv Total_new_all, characteristic_age 'Total', {r.source_la}", "calendar_year"))
     out = pd.DataFrame(rows, columns=list(COLUMNS))
     return out.sort_values(["year", "metric"], kind="stable").reset_index(drop=True)
-
-
-def write_observed(directory: str | Path, la: sen2.Authority | str, out_dir: str | Path) -> list[Path]:
-    """Write ``caseload.csv`` and ``activity.csv`` for an authority into ``out_dir``; return the paths."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, table in (("caseload.csv", caseload_series(directory, la)), ("activity.csv", activity_series(directory, la))):
-        path = out / name
-        tmp = path.with_suffix(".csv.tmp")
-        table.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
-        tmp.replace(path)
-        written.append(path)
-    return written

@@ -51,7 +51,7 @@ def _values(results: list[ReplicationResult], precision: Precision) -> list[floa
 
 def replicate_until(config: Config, scenario: str, precision: Precision, first: int, seed: int, workers: int = 1,
                     executor: Executor | None = None,
-                    on_done: Callable[[ReplicationResult], None] | None = None) -> tuple[list[ReplicationResult], dict[str, Any]]:
+                    on_done: Callable[[ReplicationResult], None] | None = None, keep_log: bool = False) -> tuple[list[ReplicationResult], dict[str, Any]]:
     """Run ``first`` replications (at least 2), then more in batches until precise enough.
 
     The next total is the usual estimate n * (half-width / target)^2, at most double the current
@@ -63,7 +63,7 @@ def replicate_until(config: Config, scenario: str, precision: Precision, first: 
     total = min(max(2, first), precision.max_replications)
     while True:
         tasks = [(scenario, config, rep) for rep in range(len(results), total)]
-        results += run_tasks(tasks, seed, workers, executor=executor, on_done=on_done)
+        results += run_tasks(tasks, seed, workers, executor=executor, on_done=on_done, keep_log=keep_log)
         width = half_width(_values(results, precision))
         batches.append({"replications": len(results), "half_width": width if math.isfinite(width) else None})
         if width <= precision.half_width or len(results) >= precision.max_replications:

@@ -13,6 +13,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hnsim.config.load import ConfigError, read_yaml, validation_problems
+from hnsim.experiment.seek import DIRECTIONS
+
+#: What an experiment runs, and the keys each kind needs.
+KINDS = {"run": ("base",), "compare": ("base",), "sweep": ("sweep",), "seek": ("base", "seek")}
 
 
 class Seek(BaseModel):
@@ -25,7 +29,7 @@ class Seek(BaseModel):
     metric: str
     year: str
     target: float
-    direction: Literal["at_least", "at_most"] = "at_least"
+    direction: Literal[DIRECTIONS] = "at_least"
     confidence: float = Field(0.95, ge=0.5, lt=1.0)
     integer: bool = False
 
@@ -35,7 +39,7 @@ class Experiment(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     question: str = Field(min_length=10, description="the question of the strategy it answers, in plain words")
-    kind: Literal["run", "compare", "sweep", "seek"]
+    kind: Literal[tuple(KINDS)]
     base: str | None = Field(None, description="base config (run, compare, seek)")
     scenarios: list[str] = Field(default_factory=list, description="scenario overlays (compare), or overlays applied to the base (run, seek)")
     sweep: str | None = Field(None, description="sweep file (sweep)")
@@ -53,7 +57,7 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Path]:
         experiment = Experiment.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(validation_problems(exc, str(path))) from None
-    needs = {"run": ("base",), "compare": ("base",), "sweep": ("sweep",), "seek": ("base", "seek")}[experiment.kind]
+    needs = KINDS[experiment.kind]
     missing = [key for key in needs if getattr(experiment, key) is None]
     if experiment.kind == "compare" and not experiment.scenarios:
         missing.append("scenarios")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from hnsim.config import ConfigError
+from hnsim.analysis.sensitivity import require_salib
 from hnsim.experiment.sweep_file import Parameter, Sweep
 
 
@@ -54,20 +54,6 @@ def _levels(parameter: Parameter) -> list[Any]:
         return [_level(parameter, v) for v in parameter.values]
     steps = parameter.steps or 2
     return [_level(parameter, float(v)) for v in np.linspace(parameter.low, parameter.high, steps)]
-
-
-def require_salib(part: str) -> Any:
-    """``SALib.sample`` or ``SALib.analyze`` with its sobol and morris modules, or a ConfigError
-    saying how to install it (SALib is the optional ``hnsim[sensitivity]`` extra)."""
-    import importlib
-
-    try:
-        package = importlib.import_module(f"SALib.{part}")
-        importlib.import_module(f"SALib.{part}.sobol")
-        importlib.import_module(f"SALib.{part}.morris")
-    except ImportError:
-        raise ConfigError(["Sobol and Morris designs need SALib: pip install 'hnsim[sensitivity]'"]) from None
-    return package
 
 
 def salib_problem(sweep: Sweep) -> dict[str, Any]:

@@ -7,11 +7,14 @@ Dask is the optional ``hnsim[dask]`` extra; it is imported only when asked for.
 
 from __future__ import annotations
 
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Hashable, Iterable, Iterator, TypeVar
+
 from hnsim.errors import InputError
+
+K = TypeVar("K", bound=Hashable)
 
 
 class ExecutorError(InputError):
@@ -78,3 +81,47 @@ def open_pool(workers: int, scheduler: str | None = None, local_dask: bool = Fal
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
+
+
+def as_finished(executor: Executor, jobs: Iterable[tuple[K, Callable[..., Any], tuple]], in_flight: int) -> Iterator[tuple[K, Future]]:
+    """Submit ``(key, function, args)`` jobs, at most ``in_flight`` at a time, and yield ``(key,
+    future)`` as each finishes, in the order they finish.
+
+    Jobs are taken from ``jobs`` only when there is room, so a generator can prepare each one just
+    in time and hold little in memory. A broken executor (a worker process died) raises at once; a
+    job's own error stays in its future for the caller to record. On leaving early (an error, Ctrl-C)
+    the jobs not yet started are cancelled.
+    """
+    pending = iter(jobs)
+    running: dict[Future, K] = {}
+    try:
+        while True:
+            while len(running) < max(1, in_flight):
+                job = next(pending, None)
+                if job is None:
+                    break
+                key, function, args = job
+                running[executor.submit(function, *args)] = key
+            if not running:
+                return
+            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in finished:
+                key = running.pop(future)
+                if isinstance(future.exception(), BrokenExecutor):
+                    raise future.exception()
+                yield key, future
+    finally:
+        for future in running:
+            future.cancel()
+
+
+def describe_error(error: BaseException) -> str:
+    """One line for a failures table: the exception's type and message (every input problem)."""
+    problems = getattr(error, "problems", None)
+    if isinstance(problems, list):
+        text = "; ".join(problems)
+    elif isinstance(problems, str):  # an error rebuilt from its message after crossing processes
+        text = problems
+    else:
+        text = str(error)
+    return f"{type(error).__name__}: {text}".replace("\n", "; ")

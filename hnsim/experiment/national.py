@@ -2,7 +2,7 @@
 
 One task per authority: its starter config (:mod:`hnsim.data.starter`) and observed series
 (:mod:`hnsim.data.series`) are made here, in the parent, and travel with the task (so Dask workers
-need no shared disk); the worker calibrates it with a modest budget (``calibration_report.fit``) and
+need no shared disk); the worker calibrates it with a modest budget (:func:`hnsim.experiment.calibrate.fit`) and
 runs the calibrated config to the horizon. Layout of a national directory::
 
     manifest.json                      design hash, budget, seed, versions, status, failed authorities
@@ -23,11 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
-import sys
-import tempfile
 import time
-from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,25 +33,24 @@ import pyarrow.parquet as pq
 import yaml
 from tqdm.auto import tqdm
 
-import hnsim
 from hnsim.analysis import national as tables
-from hnsim.analysis.calibration_report import fit
 from hnsim.analysis.calibration_targets import RULES
 from hnsim.config import apply_overrides, validate
 from hnsim.data import sen2
 from hnsim.data.errors import DataError
 from hnsim.data.series import activity_series, caseload_series
 from hnsim.data.starter import NOT_GIVEN, TEMPLATE, starter_config
-from hnsim.experiment import store
-from hnsim.experiment.executors import Pool
-from hnsim.experiment.run import software_versions
-from hnsim.experiment.sweep import describe_error
-from hnsim.experiment.sweep_file import lookup
 from hnsim.errors import InputError
+from hnsim.experiment.calibrate import fit
+from hnsim.experiment.executors import Pool, as_finished, describe_error
+from hnsim.experiment.sweep_file import lookup
+from hnsim.results import store
+from hnsim.results.manifest import mark_failed, mark_finished, new_manifest, now
 
 #: Metrics kept for every authority (all additive, so England's total is their sum).
 METRICS = ("ehcp_total", "ehcp_mainstream", "ehcp_special", "ehcp_independent", "assessment_requests", "new_ehcps",
            "spend_total", "spend_independent", "hnb_allocation", "in_year_balance", "cumulative_deficit")
+#: An authority's annual table: the run directory's, without the scenario column.
 ANNUAL_COLUMNS = ["replication", "financial_year", "metric", "value"]
 METADATA_KEY = "hnsim.national"
 
@@ -150,7 +145,7 @@ class AuthorityTask:
 
 def file_name(auth: sen2.Authority) -> str:
     """The authority's result file name: '916-gloucestershire.parquet'."""
-    return f"{auth.old_la_code}-{re.sub(r'[^a-z0-9]+', '-', auth.name.lower()).strip('-')}.parquet"
+    return f"{auth.old_la_code}-{auth.slug}.parquet"
 
 
 def national_authorities(sen2_dir: Path, wanted: list[str] | None = None) -> list[sen2.Authority]:
@@ -226,17 +221,14 @@ def run_authority(task: AuthorityTask) -> AuthorityOutcome:
     """
     started, cpu_started = time.perf_counter(), time.process_time()
     end = dt.date.fromisoformat(str(task.config["simulation"]["end_date"]))
-    with tempfile.TemporaryDirectory(prefix="hnsim-observed-") as observed_dir:
-        task.observed.to_csv(Path(observed_dir) / "observed.csv", index=False)
-        result = fit(task.config, observed_dir, task.fit_until, task.fit_replications, task.max_evaluations, task.replications,
-                     workers=1, start="config", report_until=end.year - 1)
-    # the series were in a temporary directory: name where they came from instead
-    calibrated = yaml.safe_dump(result.data, sort_keys=False, allow_unicode=True, width=200).replace(observed_dir, task.observed_from)
+    result = fit(task.config, task.observed_from, task.fit_until, task.fit_replications, task.max_evaluations, task.replications,
+                 workers=1, start="config", report_until=end.year - 1, observed=task.observed)
+    calibrated = yaml.safe_dump(result.data, sort_keys=False, allow_unicode=True, width=200)
     annual = result.annual[result.annual["metric"].isin(METRICS)]
     annual = annual[ANNUAL_COLUMNS].sort_values(["metric", "financial_year", "replication"], kind="stable").reset_index(drop=True)
     free = [p["path"] for p in task.config["calibration"]["free"]]
     info = {"old_la_code": task.old_la_code, "la_code": task.la_code, "la_name": task.la_name, "region_name": task.region_name,
-            "fit": {**result.data["calibration"]["fit"], "data_dir": task.observed_from}, "objective": result.objective, "evaluations": result.evaluations,
+            "fit": result.data["calibration"]["fit"], "objective": result.objective, "evaluations": result.evaluations,
             "free": task.config["calibration"]["free"], "fitted": {p: lookup(result.data, p) for p in free}, "started_from": {p: lookup(task.config, p) for p in free},
             "assumptions": task.assumptions, "notes": task.notes + list(result.notes), "seconds": round(time.perf_counter() - started, 2),
             "cpu_seconds": round(time.process_time() - cpu_started, 2),
@@ -271,10 +263,6 @@ class NationalResult:
     manifest: dict[str, Any]
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
 def run_national(design: NationalDesign, authorities: list[sen2.Authority], out_dir: str | Path, pool: Pool, progress: bool = False) -> NationalResult:
     """Run the authorities not already done in ``out_dir`` and write the national tables.
 
@@ -294,17 +282,16 @@ def run_national(design: NationalDesign, authorities: list[sen2.Authority], out_
     if previous is None and any((out_dir / "authorities").glob("*.parquet")):
         raise NationalMismatch([f"{out_dir}: holds authority results but no manifest.json; use another --out"])
     sizes = census_caseloads(design.sen2_dir)
-    manifest: dict[str, Any] = {
-        "hnsim_version": hnsim.__version__, "status": "running", "design_hash": design_hash, "sen2_dir": str(design.sen2_dir),
-        "template": str(design.template), "fit_until": design.fit_until(), "horizon": f"{design.horizon}-03-31", "seed": design.seed,
-        "replications": design.replications, "fit_replications": design.fit_replications, "max_evaluations": design.max_evaluations,
-        "free_parameters": [{"path": p, "range": k, "low": lo, "high": hi, "log_scale": lg} for p, k, lo, hi, lg in FREE_PARAMETERS],
-        "metrics": list(METRICS), "authorities": len(authorities), "authorities_done": 0, "authorities_failed": [],
-        "assumptions": {"note": tables.ASSUMPTIONS_NOTE}, "executor": pool.description,
-        "sessions": (previous or {}).get("sessions", 0) + 1, "first_started_at": (previous or {}).get("first_started_at") or _now(),
-        "started_at": _now(), "finished_at": None, "wall_seconds": None, "command": " ".join(sys.argv), "software": software_versions(),
-    }
-    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest = new_manifest(
+        design_hash=design_hash, sen2_dir=str(design.sen2_dir), template=str(design.template), fit_until=design.fit_until(),
+        horizon=f"{design.horizon}-03-31", seed=design.seed, replications=design.replications, fit_replications=design.fit_replications,
+        max_evaluations=design.max_evaluations,
+        free_parameters=[{"path": p, "range": k, "low": lo, "high": hi, "log_scale": lg} for p, k, lo, hi, lg in FREE_PARAMETERS],
+        metrics=list(METRICS), authorities=len(authorities), authorities_done=0, authorities_failed=[],
+        assumptions={"note": tables.ASSUMPTIONS_NOTE}, executor=pool.description,
+        sessions=(previous or {}).get("sessions", 0) + 1, first_started_at=(previous or {}).get("first_started_at") or now(),
+    )
+    store.writable_directory(out_dir)
     store.write_json(manifest, out_dir / "manifest.json")
     store.write_text(template_text.decode("utf-8"), out_dir / "template.yaml")
     design = replace(design, template=out_dir / "template.yaml")
@@ -327,16 +314,13 @@ def run_national(design: NationalDesign, authorities: list[sen2.Authority], out_
     try:
         _run_authorities(design, todo, pool, paths, failures, finished)
     except BaseException as exc:
-        manifest.update(status="interrupted" if isinstance(exc, KeyboardInterrupt) else "failed", error=repr(exc),
-                        authorities_done=sum(p.exists() for p in paths.values()))
-        store.write_json(manifest, out_dir / "manifest.json")
+        mark_failed(manifest, out_dir, exc, authorities_done=sum(p.exists() for p in paths.values()))
         raise
     finally:
         bar.close()
     result = _write_tables(design, authorities, paths, failures, out_dir, manifest)
-    manifest.update(status="complete" if not failures else "failed", authorities_done=len(authorities) - len(failures),
-                    authorities_failed=[f"{a.label}" for a, _, _ in failures.values()], finished_at=_now(),
-                    wall_seconds=round(time.perf_counter() - started, 3), check=json.loads(result.check.to_json(orient="records")))
+    mark_finished(manifest, started, "complete" if not failures else "failed", authorities_done=len(authorities) - len(failures),
+                  authorities_failed=[f"{a.label}" for a, _, _ in failures.values()], check=json.loads(result.check.to_json(orient="records")))
     store.write_json(manifest, out_dir / "manifest.json")
     result.manifest = manifest
     return result
@@ -345,36 +329,25 @@ def run_national(design: NationalDesign, authorities: list[sen2.Authority], out_
 def _run_authorities(design: NationalDesign, todo: list[sen2.Authority], pool: Pool, paths: dict[str, Path],
                      failures: dict[str, tuple[sen2.Authority, str, str]], finished) -> None:
     """Prepare a few authorities ahead of the workers, submit them, write each as it completes."""
-    queue = list(reversed(todo))  # largest first: the long tasks do not finish last
-    running: dict[Future, sen2.Authority] = {}
-    try:
-        while queue or running:
-            while queue and len(running) < pool.workers + 1:  # one prepared ahead keeps every worker busy
-                auth = queue.pop()
-                try:
-                    task = prepare(design, auth)
-                except Exception as exc:  # the files cannot give this authority a config: record, go on
-                    failures[auth.old_la_code] = (auth, "prepare", describe_error(exc))
-                    finished(auth)
-                    continue
-                running[pool.executor.submit(run_authority, task)] = auth
-            if not running:
-                continue
-            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            for future in done:
-                auth = running.pop(future)
-                error = future.exception()
-                if isinstance(error, BrokenExecutor):
-                    raise error
-                if error is not None:
-                    failures[auth.old_la_code] = (auth, "calibrate and run", describe_error(error))
-                else:
-                    write_authority(future.result(), paths[auth.old_la_code])
+
+    def jobs():
+        for auth in todo:  # largest first: the long tasks do not finish last
+            try:
+                task = prepare(design, auth)
+            except Exception as exc:  # the files cannot give this authority a config: record, go on
+                failures[auth.old_la_code] = (auth, "prepare", describe_error(exc))
                 finished(auth)
-    except BaseException:
-        for future in running:
-            future.cancel()
-        raise
+                continue
+            yield auth, run_authority, (task,)
+
+    # one prepared ahead keeps every worker busy
+    for auth, future in as_finished(pool.executor, jobs(), pool.workers + 1):
+        error = future.exception()
+        if error is not None:
+            failures[auth.old_la_code] = (auth, "calibrate and run", describe_error(error))
+        else:
+            write_authority(future.result(), paths[auth.old_la_code])
+        finished(auth)
 
 
 def _write_tables(design: NationalDesign, authorities: list[sen2.Authority], paths: dict[str, Path],

@@ -11,6 +11,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from hnsim.experiment.runner import run_replication
+from hnsim.model.calendar import fy_label
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ def financial_years(config_data: dict[str, Any]) -> list[str]:
     """Financial year labels (``2018-19``) simulated by a config (plain data)."""
     start = dt.date.fromisoformat(str(config_data["simulation"]["start_date"]))
     end = dt.date.fromisoformat(str(config_data["simulation"]["end_date"]))
-    return [f"{y}-{(y + 1) % 100:02d}" for y in range(start.year, end.year)]
+    return [fy_label(y) for y in range(start.year, end.year)]
 
 
 def known_metrics(config_data: dict[str, Any]) -> set[str]:

@@ -7,7 +7,7 @@ results is identical whatever the number of workers or the executor.
 from __future__ import annotations
 
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -15,36 +15,30 @@ import numpy as np
 import pandas as pd
 
 from hnsim.config import Config, config_dict, validate
-from hnsim.model import annual_metrics, compile_parameters, simulate
+from hnsim.experiment.executors import as_finished
+from hnsim.model import Parameters, annual_metrics, compile_parameters, simulate
+from hnsim.results.event_log import LogTables, log_tables
+from hnsim.results.schemas import ANNUAL_COLUMNS
 
-ANNUAL_COLUMNS = ["scenario", "replication", "financial_year", "metric", "value"]
 
-
-@dataclass(frozen=True)
+@dataclass
 class ReplicationResult:
-    """Metrics of one replication in long form, and the number of simulation events it processed."""
+    """Metrics of one replication in long form, the number of simulation events it processed and,
+    if asked for, its event log as tables (taken away by whoever writes them)."""
 
     scenario: str
     replication: int
     table: pd.DataFrame
     sim_events: int
+    log: LogTables | None = None
 
 
-def run_replication(config: Config | dict, replication: int, seed: int, scenario: str = "baseline") -> ReplicationResult:
-    """Simulate one replication and reduce it to annual metrics (long table).
-
-    ``config`` may be plain data (as sent to worker processes, since validated generic models do
-    not pickle); it is validated again here.
-    """
-    if not isinstance(config, Config):
-        config = validate(config, f"scenario {scenario}")
-    params = compile_parameters(config)
-    log = simulate(config, replication, seed, params)
-    metrics = annual_metrics(log, params)
+def metrics_table(metrics: dict[str, np.ndarray], params: Parameters, scenario: str, replication: int) -> pd.DataFrame:
+    """One replication's metrics (arrays by financial year) as the long annual table."""
     years = [label for label, _, _ in params.calendar.fy_bounds()]
     names = list(metrics)
     values = np.stack([np.asarray(metrics[n], dtype=float) for n in names])  # metric x year
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
             "scenario": scenario,
             "replication": np.int64(replication),
@@ -53,7 +47,22 @@ def run_replication(config: Config | dict, replication: int, seed: int, scenario
             "value": values.ravel(),
         }
     )
-    return ReplicationResult(scenario, replication, table, int(log.sim_events))
+
+
+def run_replication(config: Config | dict, replication: int, seed: int, scenario: str = "baseline", keep_log: bool = False) -> ReplicationResult:
+    """Simulate one replication and reduce it to annual metrics (long table); with ``keep_log``,
+    keep its event log as tables too.
+
+    ``config`` may be plain data (as sent to worker processes, since validated generic models do
+    not pickle); it is validated again here.
+    """
+    if not isinstance(config, Config):
+        config = validate(config, f"scenario {scenario}")
+    params = compile_parameters(config)
+    log = simulate(config, replication, seed, params)
+    table = metrics_table(annual_metrics(log, params), params, scenario, replication)
+    tables = log_tables(log, config.simulation.start_date, scenario, replication) if keep_log else None
+    return ReplicationResult(scenario, replication, table, int(log.sim_events), tables)
 
 
 Task = tuple[str, Config, int]  # scenario, config, replication
@@ -65,16 +74,17 @@ def run_tasks(
     workers: int = 1,
     executor: Executor | None = None,
     on_done: Callable[[ReplicationResult], None] | None = None,
+    keep_log: bool = False,
 ) -> list[ReplicationResult]:
     """Run (scenario, config, replication) tasks; results come back sorted by scenario order and replication.
 
     ``workers`` > 1 uses local processes unless an ``executor`` is given. ``on_done`` is called as
-    each task finishes (for progress bars).
+    each task finishes (for progress bars, or to write event logs as they come with ``keep_log``).
     """
     results: list[ReplicationResult] = []
     if executor is None and workers <= 1:
         for scenario, config, rep in tasks:
-            result = run_replication(config, rep, seed, scenario)
+            result = run_replication(config, rep, seed, scenario, keep_log)
             results.append(result)
             if on_done:
                 on_done(result)
@@ -83,8 +93,8 @@ def run_tasks(
         pool = executor or ProcessPoolExecutor(max_workers=workers)
         try:
             plain = {id(config): config_dict(config) for _, config, _ in tasks}
-            futures = [pool.submit(run_replication, plain[id(config)], rep, seed, scenario) for scenario, config, rep in tasks]
-            for future in as_completed(futures):
+            jobs = ((i, run_replication, (plain[id(config)], rep, seed, scenario, keep_log)) for i, (scenario, config, rep) in enumerate(tasks))
+            for _, future in as_finished(pool, jobs, len(tasks)):
                 result = future.result()
                 results.append(result)
                 if on_done:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
@@ -22,6 +23,10 @@ from hnsim.config import ConfigError, apply_overrides, validate
 from hnsim.experiment.outcomes import check_outcomes
 from hnsim.experiment.runner import run_tasks
 from hnsim.experiment.sweep_file import lookup
+
+
+#: Which way a target must be met: the outcome at least, or at most, the target.
+DIRECTIONS = ("at_least", "at_most")
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,7 @@ class SeekProblem:
     metric: str
     year: str
     target: float
-    direction: str = "at_least"  # or "at_most"
+    direction: str = "at_least"  # one of DIRECTIONS
     confidence: float = 0.95
     integer: bool = False
     tolerance: float | None = None
@@ -80,6 +85,7 @@ class SeekResult:
     evaluations: pd.DataFrame
     summary: dict[str, Any]
     message: str
+    out_dir: Path | None = None  # where seek.json and seek_evaluations.csv were written, if anywhere
 
 
 def evaluate(config_data: dict[str, Any], problem: SeekProblem, level: float | int, replications: int, seed: int,

@@ -18,10 +18,7 @@ Dask runs give the same tables.
 
 from __future__ import annotations
 
-import datetime as dt
-import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,19 +26,17 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-import hnsim
 from hnsim.analysis import sensitivity
 from hnsim.config import config_sha256, validate
-from hnsim.experiment import store
+from hnsim.errors import InputError
 from hnsim.experiment.design import DesignTable, build_design
-from hnsim.experiment.executors import Pool
+from hnsim.experiment.executors import Pool, as_finished, describe_error
 from hnsim.experiment.outcomes import outcome_rows
-from hnsim.experiment.run import software_versions
 from hnsim.experiment.runner import run_replication
 from hnsim.experiment.sweep_file import Sweep
-from hnsim.errors import InputError
-
-POINT_COLUMNS = ["point", "replication", "financial_year", "metric", "value"]
+from hnsim.results import store
+from hnsim.results.manifest import mark_failed, mark_finished, new_manifest, now
+from hnsim.results.schemas import POINT_COLUMNS
 
 
 class SweepMismatch(InputError):
@@ -64,10 +59,6 @@ def point_path(out_dir: Path, point: int) -> Path:
     return Path(out_dir) / "points" / f"point_{point:05d}.parquet"
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-
 def _check_directory(out_dir: Path, design_hash: str) -> dict[str, Any] | None:
     """The existing manifest if the directory holds this sweep; refuse a different one."""
     manifest_path = out_dir / "manifest.json"
@@ -83,18 +74,6 @@ def _check_directory(out_dir: Path, design_hash: str) -> dict[str, Any] | None:
     if any((out_dir / "points").glob("*.parquet")):
         raise SweepMismatch([f"{out_dir}: holds point results but no manifest.json; use another --out"])
     return None
-
-
-def describe_error(error: BaseException) -> str:
-    """One line for failures.csv: the exception's type and message (every config problem)."""
-    problems = getattr(error, "problems", None)
-    if isinstance(problems, list):
-        text = "; ".join(problems)
-    elif isinstance(problems, str):  # a ConfigError rebuilt from its message after crossing processes
-        text = problems
-    else:
-        text = str(error)
-    return f"{type(error).__name__}: {text}".replace("\n", "; ")
 
 
 def _point_table(point: int, results: list) -> pd.DataFrame:
@@ -118,30 +97,14 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, pool: Pool, progress: bool = Fa
     previous = _check_directory(out_dir, design_hash)
     reps = sweep.spec.replications
     outcomes = sweep.outcomes
-    manifest: dict[str, Any] = {
-        "hnsim_version": hnsim.__version__,
-        "status": "running",
-        "sweep_name": sweep.name,
-        "sweep_file": str(sweep.path),
-        "design": sweep.spec.design.kind,
-        "design_hash": design_hash,
-        "base_config_sha256": config_sha256(validate(sweep.base_data, "base")),
-        "seed": sweep.seed,
-        "replications": reps,
-        "points": len(rows),
-        "points_done": 0,
-        "points_failed": [],
-        "executor": pool.description,
-        "sessions": (previous or {}).get("sessions", 0) + 1,
-        "first_started_at": (previous or {}).get("first_started_at") or _now(),
-        "started_at": _now(),
-        "finished_at": None,
-        "wall_seconds": None,
-        "command": " ".join(sys.argv),
-        "software": software_versions(),
-        "sweep": sweep.spec.model_dump(mode="json"),
-    }
-    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest = new_manifest(
+        sweep_name=sweep.name, sweep_file=str(sweep.path), design=sweep.spec.design.kind, design_hash=design_hash,
+        base_config_sha256=config_sha256(validate(sweep.base_data, "base")), seed=sweep.seed, replications=reps,
+        points=len(rows), points_done=0, points_failed=[], executor=pool.description,
+        sessions=(previous or {}).get("sessions", 0) + 1, first_started_at=(previous or {}).get("first_started_at") or now(),
+    )
+    manifest["sweep"] = sweep.spec.model_dump(mode="json")
+    store.writable_directory(out_dir)
     store.write_json(manifest, out_dir / "manifest.json")
     store.write_csv(design.points, out_dir / "design.csv")
     todo = [r["point"] for r in rows if not point_path(out_dir, r["point"]).exists()]
@@ -152,10 +115,7 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, pool: Pool, progress: bool = Fa
     try:
         _run_points(sweep, rows, todo, pool, out_dir, fresh_outcomes, failures, bar)
     except BaseException as exc:
-        manifest["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-        manifest["error"] = repr(exc)
-        manifest["points_done"] = sum(point_path(out_dir, r["point"]).exists() for r in rows)
-        store.write_json(manifest, out_dir / "manifest.json")
+        mark_failed(manifest, out_dir, exc, points_done=sum(point_path(out_dir, r["point"]).exists() for r in rows))
         raise
     finally:
         bar.close()
@@ -173,60 +133,43 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, pool: Pool, progress: bool = Fa
     else:
         (out_dir / "failures.csv").unlink(missing_ok=True)
     _write_sensitivity(sweep, design, per_rep, params, out_dir, complete=not failures)
-    manifest.update(
-        status="complete" if not failures else "failed",
-        points_done=len(rows) - len(failures),
-        points_failed=sorted(failures),
-        finished_at=_now(),
-        wall_seconds=round(time.perf_counter() - started, 3),
-    )
+    mark_finished(manifest, started, "complete" if not failures else "failed", points_done=len(rows) - len(failures), points_failed=sorted(failures))
     store.write_json(manifest, out_dir / "manifest.json")
     return SweepResult(out_dir, design, table, failed, manifest)
 
 
 def _run_points(sweep: Sweep, rows: list[dict], todo: list[int], pool: Pool, out_dir: Path,
                 fresh_outcomes: dict[int, pd.DataFrame], failures: dict[int, str], bar: tqdm) -> None:
-    """Submit the replications of a few points at a time and write each point as it completes.
+    """Run the replications of a few points at a time and write each point as it completes.
 
     Only the points in flight are held in memory: enough of them to keep every worker busy.
     """
     reps = sweep.spec.replications
-    window = max(2, -(-2 * pool.workers // reps))
-    queue = list(reversed(todo))
-    running: dict[Future, tuple[int, int]] = {}
+    window = max(2, -(-2 * pool.workers // reps))  # points in flight
     partial: dict[int, list] = {}
-    try:
-        while queue or running:
-            while queue and len(partial) < window:
-                point = queue.pop()
-                plain = sweep.point_data(rows[point])
-                partial[point] = []
-                for rep in range(reps):
-                    future = pool.executor.submit(run_replication, plain, rep, sweep.seed, f"point {point}")
-                    running[future] = (point, rep)
-            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            for future in finished:
-                point, _rep = running.pop(future)
-                if point not in partial:  # an earlier replication of this point failed
-                    continue
-                error = future.exception()
-                if isinstance(error, BrokenExecutor):
-                    raise error
-                if error is not None:
-                    failures[point] = describe_error(error)
-                    del partial[point]
-                    bar.update(1)
-                    continue
-                partial[point].append(future.result())
-                if len(partial[point]) == reps:
-                    table = _point_table(point, partial.pop(point))
-                    store.write_parquet(table, point_path(out_dir, point))
-                    fresh_outcomes[point] = outcome_rows(table, sweep.outcomes)
-                    bar.update(1)
-    except BaseException:
-        for future in running:
-            future.cancel()
-        raise
+
+    def jobs():
+        for point in todo:
+            plain = sweep.point_data(rows[point])
+            partial[point] = []
+            for rep in range(reps):
+                yield (point, rep), run_replication, (plain, rep, sweep.seed, f"point {point}")
+
+    for (point, _rep), future in as_finished(pool.executor, jobs(), window * reps):
+        if point not in partial:  # an earlier replication of this point failed
+            continue
+        error = future.exception()
+        if error is not None:
+            failures[point] = describe_error(error)
+            del partial[point]
+            bar.update(1)
+            continue
+        partial[point].append(future.result())
+        if len(partial[point]) == reps:
+            table = _point_table(point, partial.pop(point))
+            store.write_parquet(table, point_path(out_dir, point))
+            fresh_outcomes[point] = outcome_rows(table, sweep.outcomes)
+            bar.update(1)
 
 
 def _outcome_replications(out_dir: Path, rows: list[dict], fresh: dict[int, pd.DataFrame], outcomes) -> pd.DataFrame:

@@ -72,7 +72,7 @@ class Parameters(_Strict):
 class Design(_Strict):
     """How points are chosen from the parameters."""
 
-    kind: Literal["grid", "one_at_a_time", "latin_hypercube", "sobol", "morris"] = Field(description="the design")
+    kind: Literal[DESIGNS] = Field(description="the design")
     n: int | None = Field(None, ge=1, description="latin_hypercube: points; sobol: base sample (a power of 2); morris: trajectories")
     seed: int = Field(0, ge=0, description="seed of the design's own sampler (not the simulation's)")
     levels: int = Field(4, ge=2, description="morris only: grid levels")

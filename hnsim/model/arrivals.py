@@ -194,7 +194,7 @@ class Arrivals:
         world, rules, env = self.world, self.rules, self.world.env
         rng = stream(world.seed, world.replication, "post16_conversion")
         index = 0
-        for (label, first, last), expected in zip(world.params.calendar.fy_bounds(), rules.post16_conversions_by_fy):
+        for (_, first, last), expected in zip(world.params.calendar.fy_bounds(), rules.post16_conversions_by_fy):
             if expected <= 0:
                 continue
             for day in np.sort(rng.uniform(first, last, size=rng.poisson(expected))).tolist():

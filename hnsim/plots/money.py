@@ -73,7 +73,7 @@ def comparison_chart(frame: pd.DataFrame, title: str = "Saving on High Needs spe
     """Each scenario's saving (mean, 95% CI of the mean and 5-95% range of replications) with its own cost.
 
     ``frame``: ``scenario, years, saving_mean, saving_ci95_low, saving_ci95_high, saving_p05,
-    saving_p95, own_cost_mean`` (from ``prepare.savings``); own cost is drawn where it is not NaN.
+    saving_p95, own_cost_mean`` (from ``hnsim.analysis.compare.window_savings``); own cost is drawn where it is not NaN.
     """
     names = list(frame["scenario"])
     y = np.arange(len(names))[::-1]

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from hnsim.config.base import SPEND_LINES as BUDGET_LINES
 
 FAN_PERCENTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95}
-SPEND_LINES = ["spend_mainstream_topups", "spend_special", "spend_independent", "spend_ap", "spend_post16", "spend_other"]
+#: Spend metrics, one per High Needs budget line of the config, in the config's order.
+SPEND_LINES = [f"spend_{line}" for line in BUDGET_LINES]
 SETTINGS = ["ehcp_mainstream", "ehcp_resourced", "ehcp_special", "ehcp_independent", "ehcp_ap", "ehcp_post16", "ehcp_other"]
 
 
@@ -125,42 +127,6 @@ def first_divergent_year(annual: pd.DataFrame, base: str, metric: str = "spend_t
     diff = table.drop(columns=base).sub(table[base], axis=0).abs().max(axis=1)
     changed = diff[diff > 1e-6 * max(1.0, float(table[base].abs().max()))]
     return None if changed.empty else str(changed.index[0])
-
-
-def savings(annual: pd.DataFrame, base: str, years_in: list[str], cost_metric: str = "spend_levers") -> pd.DataFrame:
-    """Each scenario's saving on High Needs spend against the base over ``years_in``, with intervals.
-
-    The saving is base ``spend_total`` minus scenario ``spend_total`` summed over the years, paired
-    by replication (scenarios share random numbers), so it is net of any lever cost charged to the
-    High Needs Block. Columns: ``scenario, years, n, saving_mean, saving_ci95_low, saving_ci95_high,
-    saving_p05, saving_p95, own_cost_mean`` (the lever's own cost, summed ``cost_metric``; NaN when
-    the run has no such metric).
-    """
-    data = annual[annual["financial_year"].isin(years_in)]
-    spend = data[data["metric"] == "spend_total"].pivot_table(index="replication", columns="scenario", values="value", aggfunc="sum")
-    if base not in spend.columns:
-        raise ValueError(f"base scenario '{base}' has no spend_total in {years_in[0]} to {years_in[-1]}")
-    cost = data[data["metric"] == cost_metric].pivot_table(index="replication", columns="scenario", values="value", aggfunc="sum")
-    rows = []
-    for name in [s for s in scenarios(annual) if s != base and s in spend.columns]:
-        saving = (spend[base] - spend[name]).dropna()
-        n = len(saving)
-        mean = float(saving.mean())
-        half = float(stats.t.ppf(0.975, n - 1) * saving.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0
-        rows.append(
-            {
-                "scenario": name,
-                "years": f"{years_in[0]} to {years_in[-1]}",
-                "n": n,
-                "saving_mean": mean,
-                "saving_ci95_low": mean - half,
-                "saving_ci95_high": mean + half,
-                "saving_p05": float(saving.quantile(0.05)),
-                "saving_p95": float(saving.quantile(0.95)),
-                "own_cost_mean": float(cost[name].mean()) if name in cost.columns else np.nan,
-            }
-        )
-    return pd.DataFrame(rows, columns=["scenario", "years", "n", "saving_mean", "saving_ci95_low", "saving_ci95_high", "saving_p05", "saving_p95", "own_cost_mean"])
 
 
 #: Pathway flow diagram: stocks (boxes) and flows (arrows between stage keys).

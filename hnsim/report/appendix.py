@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from hnsim.plots import style
 from hnsim.report import describe
 from hnsim.report.figures import WrittenFigure
-from hnsim.report.rundir import RunData
+from hnsim.results.rundir import RunData
 
 
 @dataclass
@@ -108,13 +106,3 @@ def _key_tables(run: RunData, dsg: pd.DataFrame, summary_display: pd.DataFrame, 
         Block("paragraph", f"Table 2. DSG deficit management plan view ({run.base}; money in £ thousands, means of replications; the full table for every year is in tables/dsg_plan.xlsx). The cumulative balance is negative when there is a deficit."),
         Block("table", table=dsg_display(dsg, key_years)),
     ]
-
-
-def blocks_summary(blocks: list[Block]) -> dict[str, Any]:
-    """Counts of figures and tables in a document (for checks and the command's message)."""
-    return {"figures": sum(b.kind == "figure" for b in blocks), "tables": sum(b.kind == "table" for b in blocks)}
-
-
-def figure_paths(blocks: list[Block], root: Path) -> list[Path]:
-    """Absolute PNG paths of the figures in a document, resolved against the output directory."""
-    return [root / b.figure.png for b in blocks if b.kind == "figure" and b.figure is not None]

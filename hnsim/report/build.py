@@ -5,12 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hnsim.experiment import store
+from hnsim.data.observed import load_observed
+from hnsim.errors import InputError
 from hnsim.plots import prepare
 from hnsim.report import appendix, figures, render, tables
-from hnsim.report.rundir import ReportInputError, load, load_observed
+from hnsim.results import store
+from hnsim.results.rundir import load
 
 FORMATS = ("md", "html", "docx")
+
+
+class ReportInputError(InputError, ValueError):
+    """A report that cannot be made as asked (format, year); ``problems`` lists why, one per line."""
+
+    separator = "; "
 
 
 @dataclass
@@ -35,8 +43,10 @@ def key_years(run, year: str) -> list[str]:
 def build_report(run_dir: str | Path, out_dir: str | Path | None = None, formats: tuple[str, ...] = FORMATS, observed_dir: str | Path | None = None, year: str | None = None) -> Report:
     """Write figures, tables and the appendix for ``run_dir`` into ``out_dir`` (default ``run_dir/report``).
 
-    Raises ``ReportInputError`` for bad input (missing or unfinished directory, unknown format,
-    a year outside the run, an observed directory without usable CSVs).
+    Raises an :class:`~hnsim.errors.InputError` for bad input: ``RunDirectoryError`` (missing or
+    unfinished directory), ``ReportInputError`` (unknown format, a year outside the run),
+    ``DataError`` (observed series that do not follow docs/data.md), ``OutputError`` (``out_dir``
+    cannot be written).
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -47,8 +57,7 @@ def build_report(run_dir: str | Path, out_dir: str | Path | None = None, formats
     if year is not None and year not in run.years:
         raise ReportInputError([f"--year {year}: not a financial year of the run ({run.years[0]} to {run.years[-1]})"])
     observed = load_observed(observed_dir) if observed_dir is not None else None
-    out = Path(out_dir) if out_dir is not None else run.path / "report"
-    out.mkdir(parents=True, exist_ok=True)
+    out = store.writable_directory(Path(out_dir) if out_dir is not None else run.path / "report")
     year = year or figures.default_year(run)
     written = figures.write_figures(run, out, observed, year)
     if run.kind == "sweep":

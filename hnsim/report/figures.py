@@ -10,10 +10,11 @@ from typing import Callable
 import pandas as pd
 from matplotlib.figure import Figure
 
-from hnsim.experiment import store
+from hnsim.analysis.compare import window_savings
 from hnsim.plots import fans, flow, money, prepare, style, sweeps
-from hnsim.report.atomic import write_atomic
-from hnsim.report.rundir import RunData
+from hnsim.results import store
+from hnsim.results.rundir import RunData
+from hnsim.results.schemas import fy_label, fy_start_year
 
 
 @dataclass
@@ -33,8 +34,7 @@ def default_year(run: RunData) -> str:
     stamp = str(run.manifest.get("finished_at") or "")[:10]
     if len(stamp) == 10:
         y, m = int(stamp[:4]), int(stamp[5:7])
-        start = y if m >= 4 else y - 1
-        fy = f"{start}-{str(start + 1)[-2:]}"
+        fy = fy_label(y if m >= 4 else y - 1)
         if fy in run.years:
             return fy
     return run.years[-1]
@@ -42,7 +42,7 @@ def default_year(run: RunData) -> str:
 
 def _save_image(fig: Figure, path: Path, fmt: str) -> None:
     """Save a figure atomically (temporary name, then rename), exactly figsize x 300 dpi."""
-    write_atomic(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=style.DPI, metadata={"Date": None} if fmt == "svg" else None))
+    store.write_atomic(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=style.DPI, metadata={"Date": None} if fmt == "svg" else None))
 
 
 def write_figure(fig: Figure, data: pd.DataFrame, name: str, title: str, caption: str, out_dir: Path, provenance: str) -> WrittenFigure:
@@ -105,7 +105,7 @@ def _figures(run: RunData, observed: pd.DataFrame | None, year: str) -> list[tup
 
     def deficit_caption(d: pd.DataFrame) -> str:
         parts = [f"{s}: {_m(g.iloc[-1]['p50'])} (90% of replications {_m(g.iloc[-1]['p05'])} to {_m(g.iloc[-1]['p95'])})" for s, g in d.groupby("scenario", sort=False)]
-        return f"The DSG High Needs deficit carried at 31 March (above zero is a deficit), one panel per scenario on the same axes. {band} At 31 March {d['financial_year'].max()[:2]}{d['financial_year'].max()[-2:]}: " + "; ".join(parts) + "."
+        return f"The DSG High Needs deficit carried at 31 March (above zero is a deficit), one panel per scenario on the same axes. {band} At 31 March {fy_start_year(d['financial_year'].max()) + 1}: " + "; ".join(parts) + "."
 
     specs.append(("deficit_fan", "Cumulative deficit", deficit, deficit_caption))
 
@@ -114,7 +114,7 @@ def _figures(run: RunData, observed: pd.DataFrame | None, year: str) -> list[tup
         span = prepare.window(run.years, start)
 
         def comparison():
-            data = prepare.savings(run.annual, base, span)
+            data = window_savings(run.annual, base, span)
             return money.comparison_chart(data, f"Saving on High Needs spend against {base}"), data
 
         def comparison_caption(d: pd.DataFrame) -> str:

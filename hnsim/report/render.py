@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from hnsim.report.appendix import Block
-from hnsim.report.atomic import write_atomic
+from hnsim.results.store import write_atomic
 
 A4_TEXT_WIDTH_IN = 6.3
 

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from hnsim.experiment import store
+from hnsim.analysis.compare import window_savings
+from hnsim.analysis.intervals import t_half_width
 from hnsim.plots import prepare, style
-from hnsim.report.atomic import write_atomic
+from hnsim.results import store
+from hnsim.results.schemas import fy_start_year
 
 #: DSG plan rows: (row id, display label, metric, unit); money in £ thousands.
 DSG_ROWS: list[tuple[str, str, str, str]] = [
@@ -53,14 +54,14 @@ def scenario_summary(annual: pd.DataFrame, base: str, years_in: list[str]) -> pd
     ``saving_gbp, saving_ci95_low, saving_ci95_high`` (against the base, paired by replication).
     """
     end = years_in[-1]
-    savings = prepare.savings(annual, base, years_in).set_index("scenario") if len(set(annual["scenario"])) > 1 else pd.DataFrame()
+    savings = window_savings(annual, base, years_in).set_index("scenario") if len(set(annual["scenario"])) > 1 else pd.DataFrame()
     rows = []
     for name in prepare.scenarios(annual):
         data = annual[annual["scenario"] == name]
         ehcp = data[(data["metric"] == "ehcp_total") & (data["financial_year"] == end)]["value"]
         spend = data[(data["metric"] == "spend_total") & data["financial_year"].isin(years_in)].groupby("replication")["value"].sum()
         deficit = data[(data["metric"] == "cumulative_deficit") & (data["financial_year"] == end)]["value"]
-        half = _t_half(deficit)
+        half = float(t_half_width(deficit.std(ddof=1), deficit.count()))
         row = {
             "scenario": name,
             "years": f"{years_in[0]} to {end}",
@@ -84,23 +85,18 @@ def scenario_summary(annual: pd.DataFrame, base: str, years_in: list[str]) -> pd
     return pd.DataFrame(rows)
 
 
-def _t_half(values: pd.Series) -> float:
-    n = values.count()
-    return float(stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0
-
-
 def scenario_summary_display(frame: pd.DataFrame, base: str) -> pd.DataFrame:
     """The scenario summary with formatted text cells, for documents (no saving column for a single run)."""
     def rng(lo: float, hi: float, fmt) -> str:
         return f"{fmt(lo)} to {fmt(hi)}"
 
-    end = frame["years"].iloc[0][-7:]
+    end = fy_start_year(frame["years"].iloc[0][-7:]) + 1  # the calendar year of the window's last 31 March
     out = pd.DataFrame(
         {
             "Scenario": frame["scenario"],
-            f"EHCPs, January {end[:2]}{end[-2:]} (5-95%)": [f"{style.count(m)} ({rng(a, b, style.count)})" for m, a, b in zip(frame["ehcp_end"], frame["ehcp_end_p05"], frame["ehcp_end_p95"])],
+            f"EHCPs, January {end} (5-95%)": [f"{style.count(m)} ({rng(a, b, style.count)})" for m, a, b in zip(frame["ehcp_end"], frame["ehcp_end_p05"], frame["ehcp_end_p95"])],
             f"High Needs spend {frame['years'].iloc[0]}": [style.money(v) for v in frame["spend_window_gbp"]],
-            f"Cumulative deficit, 31 March {end[:2]}{end[-2:]} (95% CI)": [f"{style.money(m)} ({rng(a, b, style.money)})" for m, a, b in zip(frame["deficit_end_gbp"], frame["deficit_end_ci95_low"], frame["deficit_end_ci95_high"])],
+            f"Cumulative deficit, 31 March {end} (95% CI)": [f"{style.money(m)} ({rng(a, b, style.money)})" for m, a, b in zip(frame["deficit_end_gbp"], frame["deficit_end_ci95_low"], frame["deficit_end_ci95_high"])],
             "Saving against base (95% CI)": ["base" if name == base else "\u2014" if pd.isna(m) else f"{style.money(m)} ({rng(a, b, style.money)})" for name, m, a, b in zip(frame["scenario"], frame["saving_gbp"], frame["saving_ci95_low"], frame["saving_ci95_high"])],
         }
     )
@@ -147,7 +143,7 @@ def write_dsg_excel(table: pd.DataFrame, path: Path, title: str, provenance: str
         ws.column_dimensions[get_column_letter(c)].width = 10
     ws.freeze_panes = ws.cell(header + 1, 3)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_atomic(path, wb.save)
+    return store.write_atomic(path, wb.save)
 
 
 def write_tables(annual: pd.DataFrame, base: str, years_in: list[str], out_dir: Path, provenance: str) -> dict[str, Path]:

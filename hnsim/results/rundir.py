@@ -1,4 +1,4 @@
-"""Reading what a report is built from: a run, comparison or sweep directory, and observed history."""
+"""Reading results directories back: a run, comparison or sweep directory, as the tables it holds."""
 
 from __future__ import annotations
 
@@ -10,13 +10,24 @@ from typing import Any
 import pandas as pd
 
 from hnsim.errors import InputError
-from hnsim.experiment import store
+from hnsim.results import store
+from hnsim.results.schemas import ANNUAL_COLUMNS
 
 
-class ReportInputError(InputError, ValueError):
-    """The directory or a file in it cannot be reported on; ``problems`` lists why, one per line."""
+class RunDirectoryError(InputError, ValueError):
+    """The directory or a file in it cannot be read as finished results; ``problems`` lists why, one per line."""
 
     separator = "; "
+
+
+@dataclass
+class RunResult:
+    """The tables of a finished run and where they were written (if anywhere)."""
+
+    annual: pd.DataFrame
+    summary: pd.DataFrame
+    manifest: dict[str, Any]
+    out_dir: Path | None = None
 
 
 @dataclass
@@ -73,26 +84,26 @@ def load(run_dir: str | Path) -> RunData:
 
     A sweep directory has ``design.csv`` (and ``outcomes.csv``, ``tornado.csv``); a comparison has several scenarios in ``annual.parquet``
     (or ``kind: comparison`` in its manifest); otherwise it is a single run. Raises
-    ``ReportInputError`` when the directory is missing, unfinished or lacks its tables.
+    ``RunDirectoryError`` when the directory is missing, unfinished or lacks its tables.
     """
     path = Path(run_dir)
     if not path.is_dir():
-        raise ReportInputError([f"{path}: no such directory"])
+        raise RunDirectoryError([f"{path}: no such directory"])
     if not (path / "manifest.json").is_file():
-        raise ReportInputError([f"{path}: no manifest.json (not a run directory written by hnsim)"])
+        raise RunDirectoryError([f"{path}: no manifest.json (not a run directory written by hnsim)"])
     manifest = store.read_manifest(path)
     if manifest.get("status") != "complete":
-        raise ReportInputError([f"{path}: run status is '{manifest.get('status')}', not 'complete'; a directory that is not complete holds no results"])
+        raise RunDirectoryError([f"{path}: run status is '{manifest.get('status')}', not 'complete'; a directory that is not complete holds no results"])
     if (path / "design.csv").is_file():
         return _load_sweep(path, manifest)
     problems = [f"{path}: missing {name}" for name in ("annual.parquet", "summary.csv") if not (path / name).is_file()]
     if problems:
-        raise ReportInputError(problems)
+        raise RunDirectoryError(problems)
     annual = pd.read_parquet(path / "annual.parquet")
     summary = pd.read_csv(path / "summary.csv")
-    missing = {"scenario", "replication", "financial_year", "metric", "value"} - set(annual.columns)
+    missing = set(ANNUAL_COLUMNS) - set(annual.columns)
     if missing:
-        raise ReportInputError([f"{path / 'annual.parquet'}: missing columns {', '.join(sorted(missing))}"])
+        raise RunDirectoryError([f"{path / 'annual.parquet'}: missing columns {', '.join(sorted(missing))}"])
     extra = {p.stem: pd.read_csv(p) for p in sorted(path.glob("*.csv")) if p.name != "summary.csv"}
     kind = "comparison" if manifest.get("kind") == "comparison" or annual["scenario"].nunique() > 1 else "run"
     return RunData(path, kind, manifest, annual, summary, extra)
@@ -101,37 +112,18 @@ def load(run_dir: str | Path) -> RunData:
 def _load_sweep(path: Path, manifest: dict[str, Any]) -> RunData:
     """A sweep directory: design.csv, outcomes.csv and tornado.csv when present (no annual table)."""
     if not (path / "outcomes.csv").is_file():
-        raise ReportInputError([f"{path}: sweep directory without outcomes.csv"])
+        raise RunDirectoryError([f"{path}: sweep directory without outcomes.csv"])
     extra = {name: pd.read_csv(path / f"{name}.csv") for name in ("design", "outcomes", "tornado", "sensitivity") if (path / f"{name}.csv").is_file()}
-    empty = pd.DataFrame(columns=["scenario", "replication", "financial_year", "metric", "value"])
+    empty = pd.DataFrame(columns=ANNUAL_COLUMNS)
     return RunData(path, "sweep", manifest, empty, pd.DataFrame(), extra)
 
 
-OBSERVED_COLUMNS = ("financial_year", "metric", "value")
+def read_run(run_dir: str | Path) -> RunResult:
+    """Load a finished run or comparison directory (not a sweep): its annual table, summary and manifest.
 
-
-def load_observed(directory: str | Path) -> pd.DataFrame:
-    """Published history: every CSV under ``directory`` with columns financial_year, metric, value.
-
-    Extra columns are ignored (``source`` is kept when present); CSVs without the three columns are
-    skipped; rows with no value are dropped. Returns ``financial_year, metric, value, source``.
-    Raises ``ReportInputError`` when the directory is missing or holds no such CSV.
+    Raises :class:`RunDirectoryError` when the directory is missing, unfinished, a sweep or lacks its tables.
     """
-    root = Path(directory)
-    if not root.is_dir():
-        raise ReportInputError([f"{root}: no such directory (--observed)"])
-    frames = []
-    for csv in sorted(root.rglob("*.csv")):
-        frame = pd.read_csv(csv)
-        if not set(OBSERVED_COLUMNS) <= set(frame.columns):
-            continue
-        frame = frame[[*OBSERVED_COLUMNS, *(["source"] if "source" in frame.columns else [])]].copy()
-        if "source" not in frame.columns:
-            frame["source"] = csv.name
-        frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
-        frames.append(frame.dropna(subset=["value"]))
-    if not frames:
-        raise ReportInputError([f"{root}: no CSV with columns {', '.join(OBSERVED_COLUMNS)}"])
-    out = pd.concat(frames, ignore_index=True)
-    out["financial_year"] = out["financial_year"].astype(str)
-    return out
+    data = load(run_dir)
+    if data.kind == "sweep":
+        raise RunDirectoryError([f"{data.path}: a sweep directory has no annual table; read its outcomes.csv and points/ instead"])
+    return RunResult(data.annual, data.summary, data.manifest, data.path)

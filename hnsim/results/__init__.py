@@ -1,0 +1,1 @@
+"""The result store: atomic writes, manifests, reading run directories back, table schemas."""
