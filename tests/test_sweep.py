@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import signal
 import subprocess
 import sys
@@ -142,6 +143,25 @@ def test_resume_after_ctrl_c_equals_clean_run(tmp_path, clean, monkeypatch):
     assert_same_sweep(out, clean)
 
 
+def _group_alive_after(group: int, seconds: float) -> bool:
+    """Whether any process of a process group is still running after waiting up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def _kill_group(group: int) -> None:
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def test_resume_after_kill_equals_clean_run(tmp_path):
     """Kill the process (no chance to tidy up) once some points are on disk, then rerun."""
     levels = list(range(2, 22))
@@ -153,13 +173,18 @@ def test_resume_after_kill_equals_clean_run(tmp_path):
     )
     out = tmp_path / "out"
     command = [sys.executable, "-m", "hnsim.cli", "sweep", str(path), "--out", str(out), "-w", "1", "--quiet"]
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # its own process group, so that whatever it started can be found (and, at worst, cleared) after
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         while proc.poll() is None and len(list((out / "points").glob("*.parquet"))) < 3:
             time.sleep(0.01)
         proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        workers_left = _group_alive_after(proc.pid, seconds=30)
     finally:
         proc.wait()
+        _kill_group(proc.pid)
+    assert not workers_left, "a worker process outlived the sweep that was killed"
     before = len(list((out / "points").glob("*.parquet")))
     assert 3 <= before < len(levels), "the sweep ended before it could be killed"
     assert json.loads((out / "manifest.json").read_text())["status"] == "running"

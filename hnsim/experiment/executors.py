@@ -7,6 +7,9 @@ Dask is the optional ``hnsim[dask]`` extra; it is imported only when asked for.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +31,25 @@ class Pool:
     executor: Executor
     workers: int
     description: str
+
+
+def _exit_with_parent(parent: int, every_seconds: float = 0.5) -> None:
+    """In a worker process: leave as soon as the process that started it is gone.
+
+    A worker whose parent was killed outright (no chance to shut the pool down) would otherwise
+    wait for work for ever, holding memory and a core.
+    """
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_seconds)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="hnsim-exit-with-parent", daemon=True).start()
+
+
+def local_processes(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` local processes, each of which exits if this process dies."""
+    return ProcessPoolExecutor(max_workers=workers, initializer=_exit_with_parent, initargs=(os.getpid(),))
 
 
 def _distributed() -> Any:
@@ -74,7 +96,7 @@ def open_pool(workers: int, scheduler: str | None = None, local_dask: bool = Fal
             if cluster is not None:
                 cluster.close()
         return
-    pool = ProcessPoolExecutor(max_workers=workers)
+    pool = local_processes(workers)
     try:
         yield Pool(pool, workers, f"local processes ({workers})")
     except BaseException:

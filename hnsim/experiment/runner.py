@@ -7,7 +7,7 @@ results is identical whatever the number of workers or the executor.
 from __future__ import annotations
 
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from hnsim.config import Config, config_dict, validate
-from hnsim.experiment.executors import as_finished
+from hnsim.experiment.executors import as_finished, local_processes
 from hnsim.model import Parameters, annual_metrics, compile_parameters, simulate
 from hnsim.results.event_log import LogTables, log_tables
 from hnsim.results.schemas import ANNUAL_COLUMNS
@@ -90,7 +90,7 @@ def run_tasks(
                 on_done(result)
     else:
         own = executor is None
-        pool = executor or ProcessPoolExecutor(max_workers=workers)
+        pool = executor or local_processes(workers)
         try:
             plain = {id(config): config_dict(config) for _, config, _ in tasks}
             jobs = ((i, run_replication, (plain[id(config)], rep, seed, scenario, keep_log)) for i, (scenario, config, rep) in enumerate(tasks))
