@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 
 from hnsim.config.base import NEEDS, PHASES
 from hnsim.model.records import EVENT_NAMES, STATE_NAMES, EventLog
+from hnsim.results import store
 from hnsim.results.schemas import EVENT_COLUMNS, SPELL_COLUMNS
 
 SPELLS_FILE = "spells.parquet"
@@ -158,7 +159,7 @@ class EventLogWriter:
         for name, writer in self._writers.items():
             writer.add_key_value_metadata({METADATA_KEY: meta.encode()})
             writer.close()
-            os.chmod(self._tmp[name], 0o644)
+            os.chmod(self._tmp[name], store.file_mode())
             os.replace(self._tmp[name], self.out_dir / name)
             written.append(self.out_dir / name)
         self._writers = {}

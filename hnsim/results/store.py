@@ -35,11 +35,32 @@ def writable_directory(path: str | Path, option: str = "--out") -> Path:
     return path
 
 
+def file_mode() -> int:
+    """The permissions a plain ``open(path, "w")`` would give a new file: 0666 less the umask
+    (0644 under the usual umask 022; 0664 where a shared drive's umask 002 lets the group write)."""
+    return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system says it (Linux), since
+    setting it to read it back races with any thread creating a file meanwhile."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp)`` for a temporary file beside ``path``, then rename it over ``path``.
 
-    For files the helpers below do not cover (images, workbooks, documents). The file is made
-    readable by everyone (0644), as a plain write would be, not private as a temporary file is.
+    For files the helpers below do not cover (images, workbooks, documents). The file gets the
+    permissions a plain write would give it (:func:`file_mode`), not the private 0600 of a
+    temporary file, so colleagues who can read the directory can read the results.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -48,7 +69,7 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:
     tmp = Path(tmp_name)
     try:
         write(tmp)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
