@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 import yaml
-from tqdm.auto import tqdm
+from hnsim.experiment.progress import progress_bar
 
 from hnsim.analysis import national as tables
 from hnsim.analysis.calibration_targets import RULES
@@ -301,7 +301,7 @@ def run_national(design: NationalDesign, authorities: list[sen2.Authority], out_
     started = time.perf_counter()
     weight = {a.old_la_code: max(sizes.get(a.old_la_code, 0.0), 1.0) for a in authorities}  # work is about caseload
     done_before = [a for a in authorities if a not in todo]
-    bar = tqdm(total=round(sum(weight.values())), initial=round(sum(weight[a.old_la_code] for a in done_before)), unit=" plans", disable=not progress,
+    bar = progress_bar(total=round(sum(weight.values())), initial=round(sum(weight[a.old_la_code] for a in done_before)), unit=" plans", disable=not progress,
                desc="national", bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} plans{postfix} [{elapsed}<{remaining}]")
     count = {"done": len(done_before)}
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm.auto import tqdm
+from hnsim.experiment.progress import progress_bar
 
 from hnsim.analysis import sensitivity
 from hnsim.config import config_sha256, validate
@@ -111,7 +111,7 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, pool: Pool, progress: bool = Fa
     fresh_outcomes: dict[int, pd.DataFrame] = {}
     failures: dict[int, str] = {}
     started = time.perf_counter()
-    bar = tqdm(total=len(rows), initial=len(rows) - len(todo), desc=f"{sweep.name}: points", unit="point", disable=not progress)
+    bar = progress_bar(total=len(rows), initial=len(rows) - len(todo), desc=f"{sweep.name}: points", unit="point", disable=not progress)
     try:
         _run_points(sweep, rows, todo, pool, out_dir, fresh_outcomes, failures, bar)
     except BaseException as exc:
@@ -139,7 +139,7 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, pool: Pool, progress: bool = Fa
 
 
 def _run_points(sweep: Sweep, rows: list[dict], todo: list[int], pool: Pool, out_dir: Path,
-                fresh_outcomes: dict[int, pd.DataFrame], failures: dict[int, str], bar: tqdm) -> None:
+                fresh_outcomes: dict[int, pd.DataFrame], failures: dict[int, str], bar: Any) -> None:
     """Run the replications of a few points at a time and write each point as it completes.
 
     Only the points in flight are held in memory: enough of them to keep every worker busy.
