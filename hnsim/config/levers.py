@@ -90,6 +90,7 @@ class Lever(Frozen):
     """One action of the strategy as a mechanism."""
 
     enabled: bool = False
+    label: str | None = Field(None, min_length=2, max_length=40, description="a short name for figures and tables, e.g. 'LINC funding' (default: the label table's, else the name)")
     description: str = Field(min_length=3, description="the action in the strategy's words")
     start_date: dt.date
     end_date: dt.date | None = Field(None, description="the effect and the cost stop on this date (a temporary shock or a pilot); none means never")

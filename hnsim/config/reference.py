@@ -94,6 +94,50 @@ def _section(model: type[BaseModel], prefix: str, lines: list[str], seen: set[ty
         _section(candidate, path, lines, seen)
 
 
+#: How to name one value of a config: the one syntax of hnsim seek, sweeps, calibration and the appendix.
+PATHS = [
+    "## Paths",
+    "",
+    "A *path* names one value of a config: the keys from the top, joined by dots; a list item is picked by its",
+    "index from 0, written `[i]` or `.i` (`hnsim/config/paths.py`). `hnsim seek --parameter`, a sweep's",
+    "`parameters[].path`, `calibration.free[].path`, overrides and the appendix's parameter table all use it.",
+    "",
+    "| path | the value |",
+    "|---|---|",
+    "| `assessment.team_capacity.value` | assessments the team carries at once |",
+    "| `capacity.expansions[0].places` (or `capacity.expansions.0.places`) | places added by the first capacity change |",
+    "| `levers.special_school_expansion.extra_places[0].places` | the places the first opening of that lever adds |",
+    "| `levers.linc_funding.annual_cost_gbp.value` | LINC funding a year |",
+    "",
+    "**Lever quantities** (`hnsim seek`): a path whose first key is a lever's name is read inside `levers:`, so",
+    "`special_school_expansion.extra_places[0].places` is the same as the third row, and the lever is switched on",
+    "for the search. Seek these to ask what the council should do from a date on: `capacity.places.value.special_secondary`,",
+    "by contrast, rewrites the places the model starts with in April 2014.",
+]
+
+#: How to have an editor complete and check a config as it is typed.
+EDITORS = [
+    "## Completion and checking in an editor",
+    "",
+    "`hnsim schema --out FILE` writes the config's JSON Schema (from the same pydantic models), and",
+    "`hnsim schema --overlay --out FILE` that of a scenario overlay (the same keys, none required). Both ship in",
+    "`docs/` as `config.schema.json` and `overlay.schema.json`, and every shipped config names its schema in its",
+    "first line, which the YAML language server reads:",
+    "",
+    "```yaml",
+    "# yaml-language-server: $schema=../docs/config.schema.json",
+    "```",
+    "",
+    "In **Visual Studio Code**, install the *YAML* extension (Red Hat); open a config and you get completion of",
+    "keys (Ctrl+Space), each key's meaning and unit on hover, and a squiggle under an unknown key, a wrong type or",
+    "a value out of range, as you type. Other editors with a YAML language server (Neovim, Emacs, JetBrains IDEs,",
+    "Sublime Text via LSP) read the same comment. For a config of your own, put the comment in its first line with",
+    "the path to the schema from the config's folder (or write the schema beside it with `hnsim schema`). The",
+    "editor checks types and keys; `hnsim check CONFIG` still checks what a schema cannot (shares summing to 1,",
+    "dates in order, a lever's costs).",
+]
+
+
 def reference() -> str:
     """The config reference as Markdown."""
     lines = [
@@ -127,7 +171,7 @@ def reference() -> str:
     for name, family in DISTRIBUTIONS.items():
         parameters = ", ".join(f"`{p}`" for p in family.model_fields if p not in ("dist", "source"))
         lines.append(f"- `{name}`: {parameters}. {' '.join((family.__doc__ or '').split())}")
-    lines += ["", "## Sections"]
+    lines += ["", *PATHS, "", *EDITORS, "", "## Sections"]
     _section(Config, "", lines, set())
     return "\n".join(lines) + "\n"
 
