@@ -20,9 +20,13 @@ from typing import Any
 
 import pandas as pd
 
+from hnsim.analysis.compare import financial_year_of, key_years, window_savings
 from hnsim.analysis.summary import summarise, wide
 from hnsim.config import Config, ConfigError, config_dict, load_config
-from hnsim.config.load import read_yaml
+from hnsim.config.load import apply_overrides, read_yaml
+from hnsim.config import json_schema
+from hnsim.config.outlook import enabled_levers
+from hnsim.config.paths import lever_quantity
 from hnsim.data import sen2
 from hnsim.data.observed import load_observed
 from hnsim.data.series import activity_series, caseload_series
@@ -43,15 +47,19 @@ from hnsim.experiment.seek import seek as seek_level
 from hnsim.experiment.sweep import SweepResult, run_sweep
 from hnsim.experiment.sweep_file import load_sweep
 from hnsim.model import annual_metrics, compile_parameters, simulate
+from hnsim.plots.labels import lever_label, scenario_label
+from hnsim.plots.style import money_text as _money_text
 from hnsim.report import FORMATS, Report, build_report
 from hnsim.report.calibration import write_backtest, write_report
 from hnsim.results import store
 from hnsim.results.event_log import read_event_log
+from hnsim.results.manifest import annotate
 from hnsim.results.rundir import RunResult, read_run
 
 __all__ = [
     "DIRECTIONS", "FORMATS", "ConfigError", "InputError", "ExecutorError", "RunResult", "Precision",
-    "annual_metrics", "backtest", "calibrate", "compare", "compile_parameters", "default_run_dir", "default_workers",
+    "Headline", "annual_metrics", "backtest", "calibrate", "compare", "comparison_headline", "compile_parameters", "config_schema",
+    "default_run_dir", "default_workers", "money_text", "scenario_levers",
     "init_config", "list_authorities", "load_config", "load_experiment", "national", "precision", "read_event_log",
     "read_run", "recost", "report", "run", "run_experiment", "seek", "simulate", "summarise", "sweep", "sweep_rankings", "wide",
     "write_observed",
@@ -157,22 +165,36 @@ def seek(config: str | Path, parameter: str, low: float, high: float, metric: st
          integer: bool = False, tolerance: float | None = None, workers: int = 1, scheduler: str | None = None,
          out_dir: str | Path | None = None, overlays: Sequence[str | Path] = (),
          on_evaluation: Callable[[dict[str, Any]], None] | None = None) -> SeekResult:
-    """The level of ``parameter`` (a dotted config path) between ``low`` and ``high`` at which
-    ``metric`` in ``year`` is at least (or at most) ``target`` with ``confidence``, by bisection
-    over common random numbers; writes ``seek.json`` and ``seek_evaluations.csv`` into ``out_dir``
-    (default ``results/<config>-seek``)."""
+    """The level of ``parameter`` between ``low`` and ``high`` at which ``metric`` in ``year`` is at
+    least (or at most) ``target`` with ``confidence``, by bisection over common random numbers;
+    writes ``seek.json`` and ``seek_evaluations.csv`` into ``out_dir`` (default ``results/<config>-seek``).
+
+    ``parameter`` is a lever quantity by default: a path whose first key names a lever
+    (``special_school_expansion.extra_places[0].places``) is read inside ``levers:``, and that lever
+    is switched on for the search; any other path is a config path (:mod:`hnsim.config.paths`)."""
     cfg = load_config(config, overlays)
     if not low < high:
         raise ConfigError([f"--low ({low}) must be below --high ({high})"])
     if direction not in DIRECTIONS:
         raise ConfigError([f"--direction {direction}: allowed: {', '.join(DIRECTIONS)}"])
-    problem = SeekProblem(parameter, low, high, metric, year, target, direction, confidence, integer, tolerance)
     data = config_dict(cfg)
+    path, lever = lever_quantity(data, parameter)
+    note = ""
+    if lever is not None and not data["levers"][lever].get("enabled"):
+        data = apply_overrides(data, {f"levers.{lever}.enabled": True})
+        note = f"lever {lever} switched on for the search"
+    elif lever is None and path.split(".")[0] not in ("levers", "finance", "costs", "simulation"):
+        note = (f"{path} changes that input from the first simulated day ({cfg.simulation.start_date}); to seek a quantity a lever adds "
+                "from its own date, give the lever's path (e.g. special_school_expansion.extra_places[0].places; docs/config.md, Paths)")
+    problem = SeekProblem(path, low, high, metric, year, target, direction, confidence, integer, tolerance)
     problem.check(data)
     out = store.writable_directory(Path(out_dir) if out_dir is not None else RESULTS / f"{Path(config).stem}-seek")
     reps = max(2, replications or cfg.simulation.replications)
     with open_pool(workers, scheduler) as pool:
         result = seek_level(data, problem, reps, cfg.simulation.seed if seed is None else seed, pool.executor, on_evaluation=on_evaluation)
+    result.summary.update(asked=parameter, lever=lever, note=note)
+    if note:
+        result.message += f" ({note})"
     store.write_csv(result.evaluations, out / "seek_evaluations.csv")
     store.write_json(result.summary, out / "seek.json")
     result.out_dir = out
@@ -298,11 +320,13 @@ def write_observed(data_dir: str | Path, la: sen2.Authority | str, out_dir: str 
 
 
 # ---------------------------------------------------------------- reports and experiments
-def report(run_dir: str | Path, out_dir: str | Path | None = None, formats: Sequence[str] = FORMATS, observed_dir: str | Path | None = None,
+def report(run_dir: str | Path, out_dir: str | Path | None = None, formats: Sequence[str] | None = None, observed_dir: str | Path | None = None,
            year: str | None = None) -> Report:
     """Figures (PNG, SVG, CSV, captions), DSG-plan tables and the appendix (``formats``: md, html,
-    docx) for a run, comparison or sweep directory, into ``out_dir`` (default ``<run_dir>/report``)."""
-    return build_report(run_dir, out_dir, tuple(formats), observed_dir, year)
+    docx; default md, html and docx when python-docx is installed) for a run, comparison or sweep
+    directory, into ``out_dir`` (default ``<run_dir>/report``). ``year`` is the first of the five key
+    years (the medium-term financial plan) of every key table, figure and caption."""
+    return build_report(run_dir, out_dir, tuple(formats) if formats is not None else None, observed_dir, year)
 
 
 @dataclass
@@ -336,5 +360,60 @@ def run_experiment(path: str | Path, replications: int | None = None, workers: i
         result = seek(base, s.parameter, s.low, s.high, s.metric, s.year, s.target, s.direction, s.confidence, n, integer=s.integer,
                       workers=workers, out_dir=out, overlays=overlays, on_evaluation=on_evaluation)
     finished = experiment.kind != "seek" and result.manifest.get("status") == "complete"  # a sweep with failed points is not
-    made = report(out) if experiment.report and finished else None
+    if finished:  # the experiment's own question heads its report
+        annotate(out, question=experiment.question, experiment=str(path))
+    made = report(out, year=experiment.year) if experiment.report and finished else None
     return ExperimentResult(experiment, out, result, made)
+
+
+# ---------------------------------------------------------------- reading what a run stands on
+def money_text(value: float) -> str:
+    """Pounds as the reports write them: £144.6m, -£1.3m, £250k."""
+    return _money_text(value)
+
+
+def scenario_levers(config: str | Path, overlays: Sequence[str | Path]) -> list[tuple[str, str, str]]:
+    """The levers the ``overlays`` switch on that the base ``config`` leaves off: (name, label,
+    description), in the config's order."""
+    base = config_dict(load_config(config))
+    changed = config_dict(load_config(config, overlays))
+    return [(name, lever_label(name, changed["levers"][name]), changed["levers"][name].get("description", ""))
+            for name in enabled_levers(base, changed)]
+
+
+@dataclass
+class Headline:
+    """A comparison's effects on the budget over its key years, for the command line."""
+
+    years: list[str]
+    effects: pd.DataFrame  # window_savings, with a ``label`` column
+    vantage: str
+    funding: str
+    warnings: list[str]
+
+
+def comparison_headline(result: ComparisonResult, year: str | None = None) -> Headline:
+    """Each scenario's saving on spend, net effect on the in-year balance and lower deficit over the
+    five key years from ``year`` (default the financial year the comparison finished in, as
+    :func:`report` chooses), paired by replication."""
+    annual = result.tables["annual"]
+    years_all = sorted(annual["financial_year"].unique())
+    if year is not None and year not in years_all:
+        raise ConfigError([f"--year {year}: not a financial year of the run ({years_all[0]} to {years_all[-1]})"])
+    start = year or financial_year_of(str(result.manifest.get("finished_at") or "")[:10], years_all)
+    span = key_years(years_all, start)
+    effects = window_savings(annual, result.manifest.get("base", "baseline"), span)
+    configs = result.manifest.get("configs") or {}
+    base = configs.get(result.manifest.get("base", "baseline"), {})
+    effects.insert(1, "label", [scenario_label(s, configs.get(s), base) for s in effects["scenario"]])
+    m = result.manifest
+    return Headline(span, effects, m.get("data_vantage", ""), m.get("funding_assumption", ""), list(m.get("warnings") or []))
+
+
+def config_schema(out: str | Path | None = None, overlay: bool = False) -> dict[str, Any]:
+    """The JSON Schema of a config (or, with ``overlay``, of a scenario overlay, where no key is
+    required), for editors that complete and check YAML; written to ``out`` if given."""
+    schema = json_schema.overlay_schema() if overlay else json_schema.config_schema()
+    if out is not None:
+        store.write_json(schema, Path(out))
+    return schema

@@ -16,7 +16,8 @@ from click.testing import CliRunner
 from conftest import small_config
 from hnsim.cli import main
 from hnsim.experiment.run import run
-from hnsim.plots.prepare import SETTINGS, SPEND_LINES
+from hnsim.analysis.dsg import CATEGORY_KEYS
+from hnsim.plots.prepare import SETTINGS
 from hnsim.report import build_report, describe
 
 OBSERVED = {"2014-15": 2425.0, "2015-16": 2627.0, "2016-17": 3044.0}
@@ -77,7 +78,7 @@ def test_fan_csvs_are_the_replication_percentiles(made):
     for name, metric in (("ehcp_fan", "ehcp_total"), ("deficit_fan", "cumulative_deficit")):
         drawn = _fig_csv(report, name).set_index("financial_year").sort_index()
         summary = _summary(run_dir, metric)
-        for col in ("p05", "p50", "p95"):
+        for col in ("mean", "p05", "p50", "p95"):
             np.testing.assert_allclose(drawn[col], summary[col], rtol=1e-12)
         values = annual[annual["metric"] == metric].pivot(index="financial_year", columns="replication", values="value").sort_index()
         np.testing.assert_allclose(drawn["p25"], np.percentile(values, 25, axis=1))
@@ -89,9 +90,11 @@ def test_fan_csvs_are_the_replication_percentiles(made):
 
 def test_mean_based_csvs_match_the_summary(made):
     run_dir, report = made
-    spend = _fig_csv(report, "spend_by_line").set_index("financial_year")
-    for metric in [*SPEND_LINES, "spend_total", "hnb_allocation"]:
-        np.testing.assert_allclose(spend[metric], _summary(run_dir, metric)["mean"], rtol=1e-9)
+    spend = _fig_csv(report, "spend_by_line")
+    by = spend.pivot_table(index="financial_year", columns="category", values="spend_gbp")
+    np.testing.assert_allclose(by["total"], _summary(run_dir, "spend_total")["mean"], rtol=1e-9)
+    np.testing.assert_allclose(by["allocation"], _summary(run_dir, "hnb_allocation")["mean"], rtol=1e-9)
+    np.testing.assert_allclose(by[CATEGORY_KEYS].sum(axis=1), by["total"], rtol=1e-9)  # the seven categories add up to the total
     mix = _fig_csv(report, "placement_mix")
     for setting in SETTINGS:
         drawn = mix[mix["setting"] == setting].set_index("financial_year")["plans"]
@@ -102,6 +105,7 @@ def test_mean_based_csvs_match_the_summary(made):
         summary = _summary(run_dir, metric)
         rows = rows.set_index("financial_year")
         np.testing.assert_allclose(rows["p50"], summary.loc[rows.index, "p50"])
+        np.testing.assert_allclose(rows["mean"], summary.loc[rows.index, "mean"])
     flows = _fig_csv(report, "pathway_flow").set_index("key")
     for metric in ("assessment_requests", "new_ehcps", "ehcps_ceased"):
         assert flows.loc[metric, "value"] == pytest.approx(_summary(run_dir, metric).loc["2015-16", "mean"])
@@ -110,33 +114,44 @@ def test_mean_based_csvs_match_the_summary(made):
 
 def test_dsg_table_adds_up(made):
     run_dir, report = made
-    dsg = pd.read_csv(report.out_dir / "tables" / "dsg_plan.csv").set_index("row")
-    years = [c for c in dsg.columns if c not in ("label", "unit")]
+    dsg = pd.read_csv(report.out_dir / "tables" / "dsg_plan.csv")
+    assert set(dsg["scenario"]) == {"baseline"}
+    dsg = dsg.set_index("row")
+    years = [c for c in dsg.columns if c[:2] == "20"]
     money = dsg.loc[:, years].astype(float)
-    np.testing.assert_allclose(money.loc[SPEND_LINES].sum(), money.loc["total_spend"], rtol=1e-9)
+    spend_rows = [f"spend_{k}" for k in CATEGORY_KEYS]
+    plan_rows = [f"ehcp_{k}" for k in CATEGORY_KEYS]
+    assert (dsg.loc[spend_rows, "unit"] == "£000").all() and (dsg.loc[plan_rows, "unit"] == "plans").all()
+    np.testing.assert_allclose(money.loc[spend_rows].sum(), money.loc["total_spend"], rtol=1e-9)
     np.testing.assert_allclose(money.loc["allocation"] - money.loc["total_spend"], money.loc["in_year_balance"], atol=1e-6)
     cumulative = money.loc["cumulative_balance"].to_numpy()
     np.testing.assert_allclose(np.diff(cumulative), money.loc["in_year_balance"].to_numpy()[1:], atol=1e-6)
-    np.testing.assert_allclose(money.loc[SETTINGS].sum(), money.loc["ehcp_total"], rtol=1e-9)
+    np.testing.assert_allclose(money.loc[plan_rows].sum(), money.loc["ehcp_total"], rtol=1e-9)
     np.testing.assert_allclose(money.loc["total_spend"] * 1000, _summary(run_dir, "spend_total")["mean"], rtol=1e-9)
+    assert dsg.loc["spend_independent", "label"] == "Spend: Non-maintained and independent special schools"
 
 
 def test_excel_workbook_is_formatted(made):
     from openpyxl import load_workbook
 
     _, report = made
-    ws = load_workbook(report.out_dir / "tables" / "dsg_plan.xlsx").active
-    assert ws.freeze_panes == "C4"
-    assert [c.value for c in ws[3]][2:] == ["2014-15", "2015-16", "2016-17"]
-    labels = [ws.cell(r, 1).value for r in range(4, ws.max_row + 1)]
+    book = load_workbook(report.out_dir / "tables" / "dsg_plan.xlsx")
+    assert book.sheetnames == ["Status quo"]  # one scenario: one sheet, no summary of differences
+    ws = book.active
+    header = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 2).value == "unit")
+    assert ws.freeze_panes == f"C{header + 1}"
+    assert [c.value for c in ws[header]][2:] == ["2014-15", "2015-16", "2016-17"]
+    notes = " ".join(str(ws.cell(r, 1).value) for r in range(2, header))
+    assert "Fitted to published data up to the January 2019 census" in notes and "Funding:" in notes
+    labels = [ws.cell(r, 1).value for r in range(header + 1, ws.max_row + 1)]
     assert labels[0] == "High Needs Block allocation" and "Total High Needs spend" in labels
-    assert ws.cell(4, 3).number_format.startswith("#,##0")
+    assert ws.cell(header + 1, 3).number_format.startswith("#,##0")
 
 
 class _Collector(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.images, self.ths, self.figure_ids = [], [], []
+        self.images, self.ths, self.figure_ids, self.links = [], [], [], []
         self._in_th = False
 
     def handle_starttag(self, tag, attrs):
@@ -145,6 +160,8 @@ class _Collector(HTMLParser):
             self.images.append(attrs.get("src", ""))
         if tag == "figure":
             self.figure_ids.append(attrs.get("id"))
+        if tag == "a":
+            self.links.append(attrs.get("href", ""))
         self._in_th = tag == "th"
 
     def handle_data(self, data):
@@ -161,6 +178,7 @@ def test_html_is_self_contained_with_every_figure_and_the_parameter_table(made):
     parser.feed(report.documents["html"].read_text(encoding="utf-8"))
     assert set(parser.figure_ids) == EXPECTED_FIGURES
     assert len(parser.images) == len(EXPECTED_FIGURES) and all(src.startswith("data:image/png;base64,") for src in parser.images)
+    assert parser.links and all(href.startswith("data:text/csv;base64,") for href in parser.links)  # nothing that breaks when emailed
     assert {"parameter", "meaning", "value", "source"} <= set(parser.ths)
     text = report.documents["html"].read_text(encoding="utf-8")
     manifest = json.loads((run_dir / "manifest.json").read_text())

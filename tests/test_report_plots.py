@@ -21,20 +21,25 @@ from hnsim.results.rundir import load
 def test_money_and_count_formatting():
     assert style.money(60_000_000) == "£60m"
     assert style.money(1_500_000) == "£1.5m"
-    assert style.money(-2_500_000) == "\u2212£2.5m"
+    assert style.money(-2_500_000) == "-£2.5m"
     assert style.money(250_000) == "£250k"
     assert style.money(0) == "£0"
     assert style.money(1.2e9) == "£1.2bn"
     assert style.count(12345.4) == "12,345"
+    assert style.count(-0.3) == "0" and style.count(-1234.6) == "-1,235"
+    # in text and tables: one decimal of £m, the sign before the pound sign
+    assert style.money_text(144_609_007.932) == "£144.6m"
+    assert style.money_text(-1_300_000) == "-£1.3m"
+    assert style.money_text(250_000) == "£250k" and style.money_text(0) == "£0.0m" and style.money_text(-40) == "£0.0m"
 
 
 def test_year_ticks_are_thinned_financial_years():
     years = [f"{y}-{str(y + 1)[-2:]}" for y in range(2014, 2035)]
-    frame = pd.DataFrame({"financial_year": years, "p05": 1.0, "p25": 2.0, "p50": 3.0, "p75": 4.0, "p95": 5.0, "scenario": "s"})
+    frame = pd.DataFrame({"financial_year": years, "p05": 1.0, "p25": 2.0, "p50": 3.0, "mean": 3.0, "p75": 4.0, "p95": 5.0, "scenario": "s"})
     fig = fan_panels(frame, "t")
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
-    assert 4 <= len(labels) <= 8
-    assert labels[0] == "2014-15" and all(label in years for label in labels)
+    assert 3 <= len(labels) <= 8
+    assert labels[-1] == "2034-35" and all(label in years for label in labels)  # the last year always has its label
 
 
 def test_tornado_orders_by_swing_and_checks_columns():
@@ -111,11 +116,13 @@ def test_savings_are_paired_differences_over_the_window(comparison_dir):
 def test_report_of_a_comparison_directory(comparison_dir):
     run_data = load(comparison_dir)
     assert run_data.kind == "comparison" and run_data.scenarios == ["baseline", "lever"]
-    report = build_report(comparison_dir, formats=("md",), year="2016-17")
+    report = build_report(comparison_dir, formats=("md",), year="2015-16")
+    assert report.key_years == ["2015-16", "2016-17"]  # five years from --year, as many as the run has
     names = {f.name for f in report.figures}
     assert "scenario_comparison" in names
     drawn = pd.read_csv(report.out_dir / "figures" / "scenario_comparison.csv")
     assert drawn["saving_mean"].tolist() == pytest.approx([2e6])
+    assert drawn["balance_effect_mean"].tolist() == pytest.approx([2e6])  # the lever changed spend and the balance alike
     deficit = pd.read_csv(report.out_dir / "figures" / "deficit_fan.csv")
     assert set(deficit["scenario"]) == {"baseline", "lever"}
     summary = pd.read_csv(report.out_dir / "tables" / "scenario_summary.csv").set_index("scenario")

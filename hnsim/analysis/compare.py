@@ -4,7 +4,10 @@ decomposition of the change in spend into volume, mix and unit cost.
 A *saving* is the base's ``spend_total`` minus the scenario's, replication by replication (the
 scenarios share random numbers), summed over financial years: :func:`savings` gives it cumulated
 year by year (``savings.csv`` of a comparison), :func:`window_savings` over one window of years (the
-report's tables and figure). Both are net of any lever cost charged to the High Needs Block.
+report's tables and figure). Both are net of any lever cost charged to the High Needs Block. A
+saving counts spend only; a lever that brings money in (a block transfer) saves nothing, so both
+also give the *net effect on the in-year balance* (saving plus money in) and on the *cumulative
+deficit*, beside the saving.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ OUTCOMES = (
     "spend_total",
     "cumulative_deficit",
 )
-WINDOW_SAVING_COLUMNS = ["scenario", "years", "n", "saving_mean", "saving_ci95_low", "saving_ci95_high", "saving_p05", "saving_p95", "own_cost_mean"]
+WINDOW_SAVING_COLUMNS = ["scenario", "years", "n"] + [f"{effect}_{stat}" for effect in ("saving", "balance_effect", "deficit_reduction")
+                                                       for stat in ("mean", "ci95_low", "ci95_high", "p05", "p95")] + ["money_in_mean", "own_cost_mean"]
 
 
 def _t_interval(mean: np.ndarray, sd: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -77,16 +81,53 @@ def _yearly_saving(spend: pd.DataFrame, base: str, scenario: str, years: list[st
     return (spend[base] - spend[scenario]).unstack("financial_year")[years]
 
 
+def _interval(values: np.ndarray) -> tuple[float, float, float, int]:
+    """Mean and Student-t 95% interval of the mean of paired differences: (mean, low, high, n)."""
+    values = values[~np.isnan(values)]
+    n = len(values)
+    mean = float(values.mean()) if n else np.nan
+    sd = values.std(ddof=1) if n > 1 else 0.0
+    low, high = _t_interval(np.array([mean]), np.array([sd]), np.array([n]))
+    return mean, float(low[0]), float(high[0]), n
+
+
+def key_years(years_all: list[str], start: str, length: int = 5) -> list[str]:
+    """The financial years of a medium-term financial plan: ``length`` years from ``start`` (fewer
+    when the run ends sooner). Raises ValueError when ``start`` is not a year of the run."""
+    if start not in years_all:
+        raise ValueError(f"financial year {start} is not in the run ({years_all[0]} to {years_all[-1]})")
+    i = years_all.index(start)
+    return years_all[i : i + length]
+
+
+def financial_year_of(date: str, years_all: list[str]) -> str:
+    """The financial year holding an ISO date (``2026-12-01`` -> 2026-27) if the run simulates it,
+    else the run's last year (a date outside the run, or none)."""
+    if len(date) >= 7 and date[:4].isdigit():
+        y, m = int(date[:4]), int(date[5:7])
+        start = y if m >= 4 else y - 1
+        label = f"{start}-{(start + 1) % 100:02d}"
+        if label in years_all:
+            return label
+    return years_all[-1]
+
+
 def savings(annual: pd.DataFrame, base: str, from_year: str | None = None) -> pd.DataFrame:
     """Cumulative saving (base spend minus scenario spend, summed from ``from_year``) by year, with
-    paired intervals, and the year each scenario's in-year balance turns positive.
+    paired intervals, the net effect on the balance and the deficit, and the year each scenario's
+    in-year balance turns positive.
 
-    Returns columns: scenario, financial_year, saving, cumulative_saving, ci95_low, ci95_high, n,
-    plus per scenario ``balance_positive_from`` (first year the mean in-year balance is >= 0 and
-    stays so; empty if never) and ``share_of_replications_positive`` in that year.
+    Returns columns: scenario, financial_year, saving, cumulative_saving, ci95_low, ci95_high, n
+    (the spend saving); ``cumulative_balance_effect`` with ``balance_ci95_low/high`` (scenario minus
+    base in-year balance summed from ``from_year``: the saving plus any money moved into the block,
+    such as a block transfer); ``deficit_reduction`` with ``deficit_ci95_low/high`` (base minus
+    scenario cumulative deficit at 31 March of the year); plus per scenario ``balance_positive_from``
+    (first year the mean in-year balance is >= 0 and stays so; empty if never) and
+    ``share_of_replications_positive`` in that year.
     """
     spend = _spend_by_replication(annual)
     balance = _spend_by_replication(annual, "in_year_balance")
+    deficit = _spend_by_replication(annual, "cumulative_deficit")
     years = sorted(spend.index.get_level_values("financial_year").unique())
     if from_year is not None:
         years = [y for y in years if y >= from_year]
@@ -95,21 +136,28 @@ def savings(annual: pd.DataFrame, base: str, from_year: str | None = None) -> pd
         saving = _yearly_saving(spend, base, scenario, years)
         cumulative = saving.cumsum(axis=1)
         bal = balance[scenario].unstack("financial_year")[years]
+        balance_effect = (bal - balance[base].unstack("financial_year")[years]).cumsum(axis=1)
+        lower_deficit = (deficit[base] - deficit[scenario]).unstack("financial_year")[years]
         positive_from = _first_year_staying_positive(bal.mean(axis=0))
         for year in years:
-            values = cumulative[year].dropna().to_numpy()
-            n = len(values)
-            mean, sd = values.mean(), values.std(ddof=1) if n > 1 else 0.0
-            low, high = _t_interval(np.array([mean]), np.array([sd]), np.array([n]))
+            mean, low, high, n = _interval(cumulative[year].to_numpy(dtype=float))
+            b_mean, b_low, b_high, _ = _interval(balance_effect[year].to_numpy(dtype=float))
+            d_mean, d_low, d_high, _ = _interval(lower_deficit[year].to_numpy(dtype=float))
             rows.append(
                 {
                     "scenario": scenario,
                     "financial_year": year,
                     "saving": saving[year].mean(),
                     "cumulative_saving": mean,
-                    "ci95_low": low[0],
-                    "ci95_high": high[0],
+                    "ci95_low": low,
+                    "ci95_high": high,
                     "n": n,
+                    "cumulative_balance_effect": b_mean,
+                    "balance_ci95_low": b_low,
+                    "balance_ci95_high": b_high,
+                    "deficit_reduction": d_mean,
+                    "deficit_ci95_low": d_low,
+                    "deficit_ci95_high": d_high,
                     "balance_positive_from": positive_from or "",
                     "share_of_replications_positive": float((bal[year] >= 0).mean()),
                 }
@@ -117,41 +165,52 @@ def savings(annual: pd.DataFrame, base: str, from_year: str | None = None) -> pd
     return pd.DataFrame(rows)
 
 
-def window_savings(annual: pd.DataFrame, base: str, years_in: list[str], cost_metric: str = "spend_levers") -> pd.DataFrame:
-    """Each scenario's saving against the base summed over the financial years ``years_in``: the
-    cumulative saving of :func:`savings` from ``years_in[0]`` at ``years_in[-1]``, with the spread
-    of the replications and the lever's own cost.
+#: The three measures of a scenario's effect on the budget, by column prefix.
+EFFECTS = ("saving", "balance_effect", "deficit_reduction")
 
-    Columns :data:`WINDOW_SAVING_COLUMNS`: ``scenario, years, n, saving_mean, saving_ci95_low,
-    saving_ci95_high`` (Student-t interval of the mean), ``saving_p05, saving_p95`` (percentiles of
-    the replications), ``own_cost_mean`` (``cost_metric`` summed over the years; NaN when the run
-    has no such metric). Raises ValueError when the base has no spend in those years.
+
+def window_savings(annual: pd.DataFrame, base: str, years_in: list[str], cost_metric: str = "spend_levers") -> pd.DataFrame:
+    """Each scenario's effect on the budget against the base over the financial years ``years_in``,
+    paired replication by replication, with the spread of the replications and the lever's own cost.
+
+    Three effects, each with ``_mean, _ci95_low, _ci95_high`` (Student-t interval of the mean) and
+    ``_p05, _p95`` (percentiles of the replications):
+
+    - ``saving``: base spend minus scenario spend, summed over the years (net of any lever cost
+      charged to the block);
+    - ``balance_effect``: scenario minus base in-year balance, summed over the years: the saving plus
+      money moved into the block (``money_in_mean``: the difference in allocation, e.g. a block transfer);
+    - ``deficit_reduction``: base minus scenario cumulative deficit at 31 March of the last year
+      (what the scenario has done to the deficit by then, including years before the window).
+
+    Columns :data:`WINDOW_SAVING_COLUMNS`; ``own_cost_mean`` is ``cost_metric`` summed over the years
+    (NaN when the run has no such metric). Raises ValueError when the base has no spend in those years.
     """
-    spend = _spend_by_replication(annual[annual["financial_year"].isin(years_in)])
+    data = annual[annual["financial_year"].isin(years_in)]
+    spend = _spend_by_replication(data)
     if base not in spend.columns:
         raise ValueError(f"base scenario '{base}' has no spend_total in {years_in[0]} to {years_in[-1]}")
     years = sorted(spend.index.get_level_values("financial_year").unique())
-    data = annual[annual["financial_year"].isin(years_in)]
+    balance = _spend_by_replication(data, "in_year_balance")
+    allocation = _spend_by_replication(data, "hnb_allocation")
+    deficit = _spend_by_replication(data, "cumulative_deficit")
     cost = data[data["metric"] == cost_metric].pivot_table(index="replication", columns="scenario", values="value", aggfunc="sum")
     rows = []
     for name in [s for s in dict.fromkeys(annual["scenario"]) if s != base and s in spend.columns]:
-        saving = _yearly_saving(spend, base, name, years).cumsum(axis=1)[years[-1]].dropna()
-        values = saving.to_numpy()
-        n = len(values)
-        mean = float(values.mean())
-        sd = values.std(ddof=1) if n > 1 else 0.0
-        low, high = _t_interval(np.array([mean]), np.array([sd]), np.array([n]))
-        rows.append({
-            "scenario": name,
-            "years": f"{years_in[0]} to {years_in[-1]}",
-            "n": n,
-            "saving_mean": mean,
-            "saving_ci95_low": float(low[0]),
-            "saving_ci95_high": float(high[0]),
-            "saving_p05": float(saving.quantile(0.05)),
-            "saving_p95": float(saving.quantile(0.95)),
-            "own_cost_mean": float(cost[name].mean()) if name in cost.columns else np.nan,
-        })
+        measures = {
+            "saving": _yearly_saving(spend, base, name, years).sum(axis=1, min_count=1),
+            "balance_effect": (balance[name] - balance[base]).unstack("financial_year")[years].sum(axis=1, min_count=1),
+            "deficit_reduction": (deficit[base] - deficit[name]).unstack("financial_year")[years[-1]],
+        }
+        row: dict[str, object] = {"scenario": name, "years": f"{years_in[0]} to {years_in[-1]}", "n": int(measures["saving"].notna().sum())}
+        for key, values in measures.items():
+            mean, low, high, _ = _interval(values.to_numpy(dtype=float))
+            row.update({f"{key}_mean": mean, f"{key}_ci95_low": low, f"{key}_ci95_high": high,
+                        f"{key}_p05": float(values.quantile(0.05)), f"{key}_p95": float(values.quantile(0.95))})
+        money_in = (allocation[name] - allocation[base]).unstack("financial_year")[years].sum(axis=1) if name in allocation.columns else pd.Series(dtype=float)
+        row["money_in_mean"] = float(money_in.mean()) if len(money_in) else 0.0
+        row["own_cost_mean"] = float(cost[name].mean()) if name in cost.columns else np.nan
+        rows.append(row)
     return pd.DataFrame(rows, columns=WINDOW_SAVING_COLUMNS)
 
 

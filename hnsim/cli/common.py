@@ -1,7 +1,8 @@
 """The command group and what every command shares: reporting bad input and interruptions.
 
 Exit codes: 0 success, 1 a run failed, 2 bad input (config, data, arguments or an output
-directory that cannot be written), 130 interrupted.
+directory that cannot be written), 3 a goal-seek whose target is met nowhere in its range,
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from hnsim.errors import InputError
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_TARGET_NOT_MET = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -25,6 +27,12 @@ def fail_input(problems: list[str]) -> NoReturn:
     for line in problems:
         click.echo(f"error: {line}", err=True)
     sys.exit(EXIT_BAD_INPUT)
+
+
+def warn(lines: list[str]) -> None:
+    """Print warnings (one line each, to stderr): what a reader must know before quoting the numbers."""
+    for line in lines:
+        click.echo(f"warning: {line}", err=True)
 
 
 @contextmanager

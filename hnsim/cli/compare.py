@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from hnsim import api
-from hnsim.cli.common import main, reported, workers_option
+from hnsim.cli.common import main, reported, warn, workers_option
 
 
 @main.command("compare")
@@ -16,7 +16,9 @@ from hnsim.cli.common import main, reported, workers_option
 @workers_option()
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Output directory (default: results/compare-<base>).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def compare_command(base: str, scenarios: tuple[str, ...], replications: int, seed: int | None, workers: int | None, out: str | None, quiet: bool) -> None:
+@click.option("--year", default=None, help="First of the five key years printed, like 2025-26 (default: the year the run finished in, as hnsim report).")
+def compare_command(base: str, scenarios: tuple[str, ...], replications: int, seed: int | None, workers: int | None, out: str | None, quiet: bool,
+                    year: str | None) -> None:
     """Run BASE and each SCENARIO overlay with common random numbers and compare them.
 
     Writes annual.parquet, summary.csv, differences.csv (paired 95% intervals), savings.csv
@@ -25,17 +27,30 @@ def compare_command(base: str, scenarios: tuple[str, ...], replications: int, se
     """
     with reported("interrupted: the output directory is marked 'interrupted'"):
         result = api.compare(base, scenarios, replications, seed, workers or api.default_workers(), out, progress=not quiet)
-    print_comparison(result)
+    with reported():
+        print_comparison(result, year)
 
 
-def print_comparison(result) -> None:
-    """Where the comparison went, and each scenario's cumulative saving to the last year."""
+def _interval(mean: float, low: float, high: float) -> str:
+    return f"{api.money_text(mean)} ({api.money_text(low)} to {api.money_text(high)})"
+
+
+def print_comparison(result, year: str | None = None) -> None:
+    """Where the comparison went, what it stands on, and each scenario's effects over the key years
+    (the same years and figures as the report's Table 1 for that --year)."""
     m = result.manifest
     click.echo(f"wrote {result.out_dir}: {len(m['scenarios'])} scenarios x {m['replications']} replications, seed {m['seed']}")
-    savings = result.tables["savings"]
-    if not savings.empty:
-        last = savings["financial_year"].max()
-        click.echo(f"{'scenario':<34} {'cumulative saving to ' + last:>28} {'balance >= 0 from':>18}")
-        for _, row in savings[savings["financial_year"] == last].iterrows():
-            interval = f"£{row['cumulative_saving'] / 1e6:,.1f}m ({row['ci95_low'] / 1e6:,.1f} to {row['ci95_high'] / 1e6:,.1f})"
-            click.echo(f"{row['scenario']:<34} {interval:>28} {row['balance_positive_from'] or 'never':>18}")
+    head = api.comparison_headline(result, year)
+    for line in (head.vantage, head.funding):
+        if line:
+            click.echo(line)
+    warn(head.warnings)
+    if head.effects.empty:
+        return
+    span = f"{head.years[0]} to {head.years[-1]}"
+    end = f"31 March {int(head.years[-1][:4]) + 1}"
+    click.echo(f"against the base, {span}, means of paired replications (95% interval):")
+    click.echo(f"{'scenario':<30} {'saving on spend':>32} {'net effect on in-year balance':>32} {'lower deficit at ' + end:>32}")
+    for _, row in head.effects.iterrows():
+        cells = [_interval(row[f"{k}_mean"], row[f"{k}_ci95_low"], row[f"{k}_ci95_high"]) for k in ("saving", "balance_effect", "deficit_reduction")]
+        click.echo(f"{row['label'][:30]:<30} {cells[0]:>32} {cells[1]:>32} {cells[2]:>32}")

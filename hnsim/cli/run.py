@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from hnsim import api
-from hnsim.cli.common import main, reported, workers_option
+from hnsim.cli.common import main, reported, warn, workers_option
 
 
 @main.command()
@@ -17,8 +17,28 @@ def check(config: str, overlays: tuple[str, ...]) -> None:
     """Validate CONFIG without running it."""
     with reported():
         cfg = api.load_config(config, overlays)
+        switched = api.scenario_levers(config, overlays) if overlays else []
     sim = cfg.simulation
     click.echo(f"ok: {config}: {cfg.meta.name}, {sim.start_date} to {sim.end_date}, seed {sim.seed}")
+    if overlays:
+        click.echo(f"levers switched on by {', '.join(overlays)}: " + ("none" if not switched else ""))
+        for name, label, description in switched:
+            click.echo(f"  {name} ({label}): {description}")
+
+
+@main.command("schema")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write the schema to this file (default: print it).")
+@click.option("--overlay", is_flag=True, help="The schema of a scenario overlay (the same keys, none required).")
+def schema_command(out: str | None, overlay: bool) -> None:
+    """Write the config's JSON Schema, for completion and checking in an editor (docs/config.md)."""
+    import json
+
+    with reported():
+        schema = api.config_schema(out, overlay)
+    if out is None:
+        click.echo(json.dumps(schema, indent=2))
+    else:
+        click.echo(f"wrote {out}: name it in a config's first line: # yaml-language-server: $schema={out}")
 
 
 @main.command("run")
@@ -48,6 +68,10 @@ def print_run(result: api.RunResult) -> None:
     m = result.manifest
     click.echo(f"wrote {result.out_dir}: {m['replications']} replications, seed {m['seed']}, {m['wall_seconds']} s, {m['sim_events']:,} simulation events"
                + (", spells.parquet and events.parquet" if m.get("event_log") else ""))
+    for line in (m.get("data_vantage"), m.get("funding_assumption")):
+        if line:
+            click.echo(line)
+    warn(list(m.get("warnings") or []))
     if m.get("precision"):
         p = m["precision"]
         click.echo(f"{p['metric']} in {p['financial_year']}: 95% half-width {p['achieved_half_width']:,.6g} "
@@ -62,10 +86,12 @@ def print_headline(summary) -> None:
     if table.empty:
         return
     years = [y for y in table.index if y.endswith(("-15", "-19", "-25", "-30", "-35"))]
-    click.echo(f"{'year':>8} {'EHCPs':>8} {'spend £m':>9} {'alloc £m':>9} {'deficit £m':>11}")
+    click.echo("means of replications (the line the report's fans draw):")
+    click.echo(f"{'year':>8} {'EHCPs':>8} {'spend':>10} {'allocation':>11} {'deficit':>10}")
     for year in years:
         row = table.loc[year]
-        click.echo(f"{year:>8} {row['ehcp_total']:>8.0f} {row['spend_total'] / 1e6:>9.1f} {row['hnb_allocation'] / 1e6:>9.1f} {row['cumulative_deficit'] / 1e6:>11.1f}")
+        click.echo(f"{year:>8} {row['ehcp_total']:>8,.0f} {api.money_text(row['spend_total']):>10} {api.money_text(row['hnb_allocation']):>11} "
+                   f"{api.money_text(row['cumulative_deficit']):>10}")
 
 
 @main.command("recost")

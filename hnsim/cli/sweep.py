@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from hnsim import api
-from hnsim.cli.common import EXIT_FAILED, main, reported, workers_option
+from hnsim.cli.common import EXIT_FAILED, EXIT_TARGET_NOT_MET, main, reported, workers_option
 
 
 @main.command("sweep")
@@ -41,14 +41,17 @@ def print_sweep(result) -> None:
 def _print_ranking(out_dir: Path) -> None:
     """The parameters ranked for the first outcome, so the terminal shows an answer."""
     for column, first in api.sweep_rankings(out_dir):
-        click.echo(f"{first['metric'].iloc[0]} in {first['financial_year'].iloc[0]}, parameters by {column}:")
+        metric = str(first["metric"].iloc[0])
+        money = metric.startswith(("spend", "hnb_allocation", "in_year_balance", "cumulative_deficit", "cost_per_ehcp")) and column == "swing"
+        click.echo(f"{metric} in {first['financial_year'].iloc[0]}, parameters by {column}:")
         for _, row in first.iterrows():
-            click.echo(f"  {int(row['rank']):>2} {row['parameter']:<40} {row[column]:>14,.3f}")
+            value = api.money_text(row[column]) if money else f"{row[column]:,.3f}"
+            click.echo(f"  {int(row['rank']):>2} {row['parameter']:<40} {value:>14}")
 
 
 @main.command("seek")
 @click.argument("config", type=click.Path(dir_okay=False))
-@click.option("--parameter", "path", required=True, help="Dotted config path of the lever, e.g. capacity.places.value.special_secondary.")
+@click.option("--parameter", "path", required=True, help="A lever quantity, e.g. special_school_expansion.extra_places[0].places (the lever is switched on), or a config path (docs/config.md, Paths).")
 @click.option("--low", type=float, required=True, help="Lowest level searched.")
 @click.option("--high", type=float, required=True, help="Highest level searched.")
 @click.option("--metric", required=True, help="Metric of the target, e.g. in_year_balance.")
@@ -67,7 +70,9 @@ def _print_ranking(out_dir: Path) -> None:
 def seek_command(config: str, path: str, low: float, high: float, metric: str, year: str, target: float, direction: str,
                  confidence: float, replications: int | None, seed: int | None, integer: bool, tolerance: float | None,
                  workers: int | None, scheduler: str | None, out: str | None, overlays: tuple[str, ...]) -> None:
-    """Find the level of a parameter of CONFIG at which METRIC in YEAR meets TARGET with confidence."""
+    """Find the level of a lever quantity (or any parameter) of CONFIG at which METRIC in YEAR meets
+    TARGET with confidence. Exit 0 when a level is found or the target is met throughout the range,
+    3 when it is met at neither end."""
     with reported():
         result = api.seek(config, path, low, high, metric, year, target, direction, confidence, replications, seed, integer, tolerance,
                           workers or api.default_workers(), scheduler, out, overlays, on_evaluation=lambda e: print_evaluation(path, e))
@@ -80,8 +85,8 @@ def print_evaluation(path: str, e: dict) -> None:
 
 
 def print_seek(result) -> None:
-    """The level found and where the evaluations went (exit 1 if the target is met nowhere)."""
+    """The level found and where the evaluations went (exit 3 if the target is met nowhere)."""
     click.echo(result.message)
     click.echo(f"wrote {result.out_dir / 'seek.json'} and {result.out_dir / 'seek_evaluations.csv'} ({len(result.evaluations)} levels evaluated)")
     if result.status == "not_met":
-        sys.exit(EXIT_FAILED)
+        sys.exit(EXIT_TARGET_NOT_MET)

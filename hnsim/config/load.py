@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from hnsim.config.levers import Lever
+from hnsim.config.paths import normalise
 from hnsim.config.schema import Config, config_dict
 from hnsim.errors import InputError
 
@@ -138,13 +139,14 @@ def merge_overlay(base: dict[str, Any], overlay: dict[str, Any], source: str) ->
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """Set values at dotted paths in a copy of plain config data.
 
-    A path runs through mappings by key and through lists by index (``capacity.expansions.0.places``);
-    every section on the way must exist. A new key may be added only at the end of the path.
+    A path runs through mappings by key and through lists by index (``capacity.expansions[0].places``
+    or ``capacity.expansions.0.places``, :mod:`hnsim.config.paths`); every section on the way must
+    exist. A new key may be added only at the end of the path.
     """
     data = copy.deepcopy(data)
     for dotted, value in overrides.items():
         node: Any = data
-        keys = dotted.split(".")
+        keys = normalise(dotted).split(".")
         for depth, key in enumerate(keys):
             where = ".".join(keys[:depth]) or "the top level"
             last = depth == len(keys) - 1

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import pandas as pd
-from tqdm.auto import tqdm
+from hnsim.experiment.progress import progress_bar
 
 from hnsim.analysis.compare import decompose_spend, outcome_table, paired_differences, savings
 from hnsim.analysis.summary import summarise
 from hnsim.config import Config, ConfigError, config_dict, config_sha256, load_config
+from hnsim.config.outlook import manifest_fields
 from hnsim.experiment.runner import combine, run_tasks
 from hnsim.results import store
 from hnsim.results.manifest import mark_failed, mark_finished, new_manifest
@@ -63,11 +64,12 @@ def compare(
     manifest = new_manifest(kind="comparison", base=BASE, scenarios=list(configs), config_sha256={name: config_sha256(c) for name, c in configs.items()},
                             seed=seed, replications=replications, workers=workers, sim_events=None)
     manifest["configs"] = {name: config_dict(c) for name, c in configs.items()}
+    manifest.update(manifest_fields(manifest["configs"], BASE))  # data vantage, funding, what the bands hold
     out = store.writable_directory(out_dir) if out_dir is not None else None
     if out is not None:
         store.write_json(manifest, out / "manifest.json")
     tasks = [(name, config, rep) for name, config in configs.items() for rep in range(replications)]
-    with tqdm(total=len(tasks), desc="scenarios x replications", unit="run", disable=not progress, leave=False) as bar:
+    with progress_bar(total=len(tasks), desc="scenarios x replications", unit="run", disable=not progress, leave=False) as bar:
         try:
             results = run_tasks(tasks, seed, workers, on_done=lambda _: bar.update(1))
         except BaseException as exc:

@@ -47,6 +47,7 @@ class Experiment(BaseModel):
     replications: int | None = Field(None, ge=1)
     out: str = Field(description="output directory")
     report: bool = Field(True, description="write the figures, tables and appendix afterwards (run, compare, sweep)")
+    year: str | None = Field(None, pattern=r"^\d{4}-\d{2}$", description="first of the report's five key years, like 2020-21 (default: the year the run finished in)")
 
 
 def load_experiment(path: str | Path) -> tuple[Experiment, Path]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tqdm.auto import tqdm
+from hnsim.experiment.progress import progress_bar
 
 from hnsim.analysis.summary import summarise
 from hnsim.config import Config, config_dict, config_sha256
+from hnsim.config.outlook import manifest_fields
 from hnsim.experiment.adaptive import Precision, replicate_until
 from hnsim.experiment.runner import combine, run_tasks
 from hnsim.results import store
@@ -46,13 +47,14 @@ def run(
     manifest = new_manifest(scenario=scenario, config_path=config_path, config_sha256=config_sha256(config), seed=seed,
                             replications=replications, workers=workers, sim_events=None)
     manifest["config"] = config_dict(config)
+    manifest.update(manifest_fields({scenario: manifest["config"]}, scenario))  # data vantage, funding, what the bands hold
     out = store.writable_directory(out_dir) if out_dir is not None else None
     if out is not None:
         for stale in ("annual.parquet", "summary.csv", SPELLS_FILE, EVENTS_FILE):
             (out / stale).unlink(missing_ok=True)
         store.write_json(manifest, out / "manifest.json")
     started = time.perf_counter()
-    bar = tqdm(total=precision.max_replications if precision else replications, desc=f"{scenario}: replications", unit="rep", disable=not progress, leave=False)
+    bar = progress_bar(total=precision.max_replications if precision else replications, desc=f"{scenario}: replications", unit="rep", disable=not progress, leave=False)
     logs = EventLogWriter(out, config.simulation.start_date) if keep_log else None
 
     def done(result) -> None:

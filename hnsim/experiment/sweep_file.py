@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from hnsim.config.paths import normalise
 from hnsim.config.load import ConfigError, apply_overrides, deep_merge, read_yaml, validate, validation_problems
 from hnsim.experiment.outcomes import Outcome, check_outcomes
 
@@ -180,7 +181,7 @@ class Sweep:
 def lookup(data: dict[str, Any], dotted: str) -> Any:
     """The value at a dotted path in plain config data; KeyError naming the missing key."""
     node: Any = data
-    for key in dotted.split("."):
+    for key in normalise(dotted).split("."):
         if isinstance(node, list) and key.isdigit() and int(key) < len(node):
             node = node[int(key)]
         elif isinstance(node, dict) and key in node:

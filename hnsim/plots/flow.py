@@ -90,5 +90,5 @@ def flow_diagram(frame: pd.DataFrame, year: str, scenario: str = "", width: floa
         ind = centre["ehcp_independent"]
         _arrow(ax, (xr + 0.5, ind), (gx_right - 0.1, ind), "", (0, 0))
         ax.text(xr + 0.55, ind, f"new placements\n{_n(flow.get('new_independent_placements'))}", fontsize=6.5, va="center", color=style.INK)
-        fig.tight_layout(rect=(0, 0.03, 1, 1))
+        fig.tight_layout(rect=style.footer_rect(fig))
     return fig

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hnsim.analysis import dsg
 from hnsim.config.base import SPEND_LINES as BUDGET_LINES
 
 FAN_PERCENTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95}
@@ -31,8 +32,9 @@ def years(annual: pd.DataFrame) -> list[str]:
 def fan(annual: pd.DataFrame, metric: str, scenario: str | None = None) -> pd.DataFrame:
     """Percentiles (5, 25, 50, 75, 95) of the replications by scenario and financial year.
 
-    Columns: ``scenario, financial_year, metric, n, p05, p25, p50, p75, p95``. Percentiles are
-    pandas' linear-interpolation quantiles, the same as ``summary.csv``'s ``p05/p50/p95``.
+    Columns: ``scenario, financial_year, metric, n, mean, p05, p25, p50, p75, p95``. Percentiles are
+    pandas' linear-interpolation quantiles, the same as ``summary.csv``'s ``p05/p50/p95``; the mean
+    is the line drawn (the same figure the tables and the command line quote).
     """
     data = annual[(annual["metric"] == metric)].dropna(subset=["value"])
     if scenario is not None:
@@ -40,7 +42,7 @@ def fan(annual: pd.DataFrame, metric: str, scenario: str | None = None) -> pd.Da
     if data.empty:
         raise ValueError(f"no values of metric '{metric}'" + (f" for scenario '{scenario}'" if scenario else ""))
     grouped = data.groupby(["scenario", "financial_year"], sort=False)["value"]
-    out = grouped.agg(n="count").reset_index()
+    out = grouped.agg(n="count", mean="mean").reset_index()
     for name, q in FAN_PERCENTILES.items():
         out[name] = grouped.quantile(q).to_numpy()
     out.insert(2, "metric", metric)
@@ -50,7 +52,7 @@ def fan(annual: pd.DataFrame, metric: str, scenario: str | None = None) -> pd.Da
 
 
 def with_observed(fan_frame: pd.DataFrame, observed: pd.DataFrame | None, metric: str) -> pd.DataFrame:
-    """Add an ``observed`` column (published values of ``metric``) to a single-scenario fan frame.
+    """Add an ``observed`` column (published values of ``metric``, the same for every scenario) to a fan frame.
 
     Years observed but outside the simulated horizon are left out: the figure's x axis is the
     simulated years.
@@ -98,8 +100,9 @@ TIMELINESS_PANELS = {
 }
 
 
-def timeliness(annual: pd.DataFrame, scenario: str) -> pd.DataFrame:
-    """Fan percentiles of the assessment timeliness and special-place waiting metrics, with a panel column."""
+def timeliness(annual: pd.DataFrame, scenario: str | None = None) -> pd.DataFrame:
+    """Fan percentiles of the assessment timeliness and special-place waiting metrics, with a panel
+    column, for one scenario (or every scenario when None)."""
     frames = []
     for panel, metrics in TIMELINESS_PANELS.items():
         for metric in metrics:
@@ -107,6 +110,31 @@ def timeliness(annual: pd.DataFrame, scenario: str) -> pd.DataFrame:
             part.insert(0, "panel", panel)
             frames.append(part)
     return pd.concat(frames, ignore_index=True)
+
+
+def spend_by_category(annual: pd.DataFrame, scenarios_: list[str], years_: list[str] | None = None) -> pd.DataFrame:
+    """Mean spend in each of the DSG plan's seven provision categories, the total and the allocation,
+    by scenario and financial year (pounds): long ``scenario, financial_year, category, spend_gbp``
+    plus rows ``category`` = ``total`` and ``allocation``."""
+    plans = dsg.dsg_plans(annual, scenarios_, years_)
+    year_cols = [c for c in plans.columns if c not in dsg.PLAN_COLUMNS]
+    wanted = {f"spend_{k}": k for k in dsg.CATEGORY_KEYS} | {"total_spend": "total", "allocation": "allocation"}
+    rows = plans[plans["row"].isin(wanted)].melt(id_vars=dsg.PLAN_COLUMNS, value_vars=year_cols, var_name="financial_year", value_name="spend_gbp")
+    rows["category"] = rows["row"].map(wanted)
+    order = {k: i for i, k in enumerate([*dsg.CATEGORY_KEYS, "total", "allocation"])}
+    rows = rows.sort_values(["scenario", "financial_year", "category"], key=lambda c: c.map(order) if c.name == "category" else c.map({s: i for i, s in enumerate(scenarios_)}) if c.name == "scenario" else c, kind="stable")
+    return rows[["scenario", "financial_year", "category", "spend_gbp"]].reset_index(drop=True)
+
+
+def placement_by_scenario(annual: pd.DataFrame, scenarios_: list[str], year: str) -> pd.DataFrame:
+    """Each scenario's mean EHCPs by setting at one January census, and each setting's share (%):
+    long ``scenario, financial_year, setting, plans, share_pct``."""
+    frames = []
+    for name in scenarios_:
+        part = placement_mix(annual, name)
+        frames.append(part[part["financial_year"] == year].assign(scenario=name))
+    out = pd.concat(frames, ignore_index=True)
+    return out[["scenario", "financial_year", "setting", "plans", "share_pct"]]
 
 
 def window(years_all: list[str], start: str | None, length: int = 5) -> list[str]:

@@ -3,12 +3,13 @@
 Colours are the Okabe-Ito palette (safe for the common colour-vision deficiencies); every series
 also differs by line style, marker or hatching so that a greyscale photocopy still separates them.
 Sizes are for an A4 page with 2.5 cm margins: full width 6.3 in, half width 3.1 in.
-Display labels for metrics and settings live here, not in column names.
+Display labels live in :mod:`hnsim.plots.labels` (the label table), never in column names.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 import matplotlib
@@ -19,6 +20,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from hnsim.plots import labels  # noqa: E402
 
 FULL_WIDTH_IN = 6.3
 HALF_WIDTH_IN = 3.1
@@ -35,39 +38,23 @@ INK = "#222222"
 MUTED = "#6b6b6b"
 OBSERVED_COLOUR = "#000000"
 
-METRIC_LABELS: dict[str, str] = {
-    "ehcp_total": "EHCPs (January census)",
-    "cumulative_deficit": "Cumulative High Needs deficit",
-    "spend_total": "High Needs spend",
-    "hnb_allocation": "High Needs Block allocation",
-    "in_year_balance": "In-year balance",
-    "pct_plans_within_20_weeks": "Plans issued within 20 weeks (%)",
-    "mean_weeks_request_to_plan": "Request to final plan",
-    "mean_weeks_waiting_for_assessment": "Waiting for a caseworker",
-    "mean_weeks_waiting_for_special_place": "Mean wait for a special place",
-    "waiting_for_special_place": "Children waiting for a special place",
-    "assessment_requests": "Assessment requests",
-    "new_ehcps": "New plans",
+#: The seven DSG provision categories (and the settings of plans) keep one colour and hatch in
+#: every figure: mainstream is always blue, special always green, and so on.
+CATEGORY_STYLE: dict[str, tuple[str, str]] = {
+    "mainstream": ("#0072B2", ""),
+    "resourced": ("#56B4E9", "..."),
+    "special": ("#009E73", "///"),
+    "independent": ("#D55E00", "xx"),
+    "hospital_ap": ("#E69F00", "\\\\\\"),
+    "post16": ("#CC79A7", "--"),
+    "other": ("#999999", "oo"),
 }
-
-SPEND_LINE_LABELS: dict[str, str] = {
-    "spend_mainstream_topups": "Mainstream top-ups",
-    "spend_special": "Special schools",
-    "spend_independent": "Independent special",
-    "spend_ap": "Alternative provision",
-    "spend_post16": "Post-16",
-    "spend_other": "Central and other",
-}
-
-SETTING_LABELS: dict[str, str] = {
-    "ehcp_mainstream": "Mainstream",
-    "ehcp_resourced": "Resourced provision",
-    "ehcp_special": "Special school",
-    "ehcp_independent": "Independent special",
-    "ehcp_ap": "Alternative provision",
-    "ehcp_post16": "FE and post-16",
-    "ehcp_other": "Early years, EHE and other",
-}
+#: A plan's setting (ehcp_*) is drawn in its DSG category's style.
+SETTING_CATEGORY = {"ehcp_mainstream": "mainstream", "ehcp_resourced": "resourced", "ehcp_special": "special", "ehcp_independent": "independent",
+                    "ehcp_ap": "hospital_ap", "ehcp_post16": "post16", "ehcp_other": "other"}
+#: The base scenario (the unmitigated forecast) is black in every figure.
+BASE_COLOUR = "#000000"
+DATA_END_COLOUR = "#555555"
 
 RC = {
     "font.family": "sans-serif",
@@ -133,16 +120,39 @@ def hatch(i: int) -> str:
 
 
 def label(metric: str) -> str:
-    """Display label of a metric (the metric name, tidied, when none is defined)."""
-    for table in (METRIC_LABELS, SPEND_LINE_LABELS, SETTING_LABELS):
-        if metric in table:
-            return table[metric]
-    return metric.replace("_", " ").capitalize()
+    """Display label of a metric, budget line, setting or scenario (from :mod:`hnsim.plots.labels`)."""
+    return labels.label(metric)
+
+
+@dataclass(frozen=True)
+class SeriesStyle:
+    """How one scenario is drawn in every figure of a report."""
+
+    colour: str
+    linestyle: object
+    marker: str
+    hatch: str
+
+
+def scenario_styles(names: Sequence[str], base: str) -> dict[str, SeriesStyle]:
+    """One style per scenario, fixed for a report: the base black and solid; the others in
+    palette order, each with its own colour, line style, marker and hatching (unique for up to 42)."""
+    out = {base: SeriesStyle(BASE_COLOUR, "-", "o", "")}
+    others = [n for n in names if n != base]
+    colours = [c for c in PALETTE if c != BASE_COLOUR]
+    for i, name in enumerate(others):
+        out[name] = SeriesStyle(colours[i % len(colours)], LINESTYLES[(i + 1) % len(LINESTYLES)], MARKERS[(i + 1) % len(MARKERS)], HATCHES[(i + 1) % len(HATCHES)])
+    return out
+
+
+def category_style(key: str) -> tuple[str, str]:
+    """(colour, hatch) of a DSG category, or of a plan setting (``ehcp_special``)."""
+    return CATEGORY_STYLE.get(SETTING_CATEGORY.get(key, key), ("#999999", ""))
 
 
 def money(value: float, _pos: object = None) -> str:
-    """Pounds as £60m, £1.5m, £250k, with a minus sign for negatives."""
-    sign = "\u2212" if value < 0 else ""
+    """Pounds for an axis: £60m, £1.5m, £250k, with a minus sign for negatives (-£2.5m)."""
+    sign = "-" if value < 0 else ""
     v = abs(value)
     if v >= 1e9:
         return f"{sign}£{v / 1e9:.3g}bn"
@@ -154,9 +164,24 @@ def money(value: float, _pos: object = None) -> str:
     return f"{sign}£{v:.0f}" if v else "£0"
 
 
+def money_text(value: float, decimals: int = 1) -> str:
+    """Pounds in text and tables: £144.6m, -£1.3m, £250k, £0.0m (the sign before the pound sign)."""
+    if value != value:  # NaN
+        return "n/a"
+    v = abs(value)
+    if v >= 1e9:
+        text = f"£{v / 1e9:,.{decimals + 1}f}bn"
+    elif v >= 1e6 - 0.5 * 10 ** (6 - decimals) or v < 500:
+        text = f"£{v / 1e6:,.{decimals}f}m"
+    else:
+        text = f"£{v / 1e3:,.0f}k"
+    zero = not any(ch in "123456789" for ch in text)
+    return ("-" if value < 0 and not zero else "") + text
+
+
 def count(value: float, _pos: object = None) -> str:
-    """Whole numbers with thousands separators."""
-    return f"{value:,.0f}".replace("-", "\u2212")
+    """Whole numbers with thousands separators (-1,234 for negatives; never -0)."""
+    return f"{round(value) + 0:,.0f}" if value == value else "n/a"
 
 
 MONEY = FuncFormatter(money)
@@ -164,7 +189,8 @@ COUNT = FuncFormatter(count)
 
 
 def year_ticks(ax: Axes, years: Sequence[str], every: int | None = None, rotate: bool = False) -> None:
-    """Financial-year tick labels (like 2018-19) at positions 0..n-1, thinned so they never crowd.
+    """Financial-year tick labels (like 2018-19) at positions 0..n-1, thinned so they never crowd;
+    the last year is always labelled.
 
     ``every`` defaults to the smallest of 1, 2, 3, 5, 10 years that fits the axis width (about
     0.62 in per label, 0.25 in when rotated); every year keeps a minor tick.
@@ -173,7 +199,8 @@ def year_ticks(ax: Axes, years: Sequence[str], every: int | None = None, rotate:
     width_in = ax.get_position().width * ax.figure.get_figwidth()
     most = max(2, int(width_in / (0.25 if rotate else 0.62)))
     step = every or next((s for s in (1, 2, 3, 5, 10, 20) if -(-n // s) <= most), max(1, n // 2))
-    ticks = list(range(0, n, step))
+    # counted back from the last year, so that the last year always has its label
+    ticks = sorted(range(n - 1, -1, -step))
     ax.set_xticks(ticks)
     ax.set_xticklabels([years[i] for i in ticks], rotation=45 if rotate else 0, ha="right" if rotate else "center", rotation_mode="anchor" if rotate else "default")
     ax.set_xticks(range(n), minor=True)
@@ -181,6 +208,28 @@ def year_ticks(ax: Axes, years: Sequence[str], every: int | None = None, rotate:
     ax.set_xlim(-0.5, n - 0.5)
 
 
-def provenance(fig: Figure, text: str) -> None:
-    """A small grey provenance line at the bottom right of the figure."""
+def provenance(fig: Figure, text: str, note: str = "") -> None:
+    """A small grey provenance line at the bottom right of the figure; ``note`` (the data vantage
+    and funding assumption) on the line above it, at the left."""
     fig.text(0.995, 0.005, text, ha="right", va="bottom", fontsize=5, color=MUTED, family="sans-serif")
+    if note:
+        fig.text(0.005, 0.005 + 9 / 72 / fig.get_figheight(), note, ha="left", va="bottom", fontsize=5, color=MUTED, family="sans-serif", wrap=False)
+
+
+#: Space a figure keeps at its foot for the provenance and data lines, inches.
+FOOTER_IN = 0.3
+
+
+def footer_rect(fig: Figure, bottom_in: float = 0.0, top_in: float = 0.0) -> tuple[float, float, float, float]:
+    """The ``rect`` for ``tight_layout`` that leaves the footer (and ``bottom_in`` more, e.g. a
+    legend below the axes) and ``top_in`` at the top (a figure title) free."""
+    height = fig.get_figheight()
+    return (0, (FOOTER_IN + bottom_in) / height, 1, 1 - top_in / height)
+
+
+def data_end_line(ax: Axes, x: float, text: str = "data end") -> None:
+    """A dashed vertical line after the last observed year (at ``x``, half-way to the next year),
+    labelled at the top: fit on the left, projection on the right."""
+    ax.axvline(x, color=DATA_END_COLOUR, linewidth=0.8, linestyle=(0, (4, 2)), zorder=1)
+    ax.annotate(text, xy=(x, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -2), textcoords="offset points",
+                ha="left", va="top", fontsize=6, color=DATA_END_COLOUR)

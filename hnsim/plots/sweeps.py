@@ -7,6 +7,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from hnsim.plots import labels as label_table
 from hnsim.plots import style
 
 TORNADO_COLUMNS = ["parameter", "low_value", "high_value", "outcome_low", "outcome_high", "base"]
@@ -15,12 +16,24 @@ TORNADO_COLUMNS = ["parameter", "low_value", "high_value", "outcome_low", "outco
 HEAT_CMAP = "cividis"
 
 
-def tornado_chart(frame: pd.DataFrame, outcome_label: str, money: bool = True, width: float = style.FULL_WIDTH_IN) -> Figure:
+def level_text(value: object, unit: str) -> str:
+    """A parameter level as a reader writes it: 3.0% (growth), 0.45 (share), £1.5m, 1,200."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        if unit == "growth":
+            return f"{100 * float(value):.1f}% a year"
+        if unit == "gbp":
+            return style.money(float(value))
+    return _short(value)
+
+
+def tornado_chart(frame: pd.DataFrame, outcome_label: str, money: bool = True, width: float = style.FULL_WIDTH_IN,
+                  names: dict[str, tuple[str, str]] | None = None) -> Figure:
     """Tornado chart: the outcome at each parameter's low and high value, widest swing on top.
 
-    ``frame`` columns: ``parameter`` (dotted path), ``low_value``, ``high_value``, ``outcome_low``,
+    ``frame`` columns: ``parameter`` (its name), ``low_value``, ``high_value``, ``outcome_low``,
     ``outcome_high`` (outcome with the parameter at its low / high value, the others at base) and
-    ``base`` (the outcome at the base point, the same on every row).
+    ``base`` (the outcome at the base point, the same on every row). ``names`` maps a parameter to
+    its (label, unit) from the label table; a parameter without one is shown as its dotted path.
     """
     missing = [c for c in TORNADO_COLUMNS if c not in frame.columns]
     if missing:
@@ -35,7 +48,11 @@ def tornado_chart(frame: pd.DataFrame, outcome_label: str, money: bool = True, w
         ax.barh(y, data["outcome_low"] - base, left=base, height=0.6, color=low_c, edgecolor="white", linewidth=0.3)
         ax.barh(y, data["outcome_high"] - base, left=base, height=0.6, color=high_c, hatch="///", edgecolor="white", linewidth=0.3)
         ax.axvline(base, color=style.INK, linewidth=0.8)
-        labels = [f"{wrap_path(str(p))}\n{_short(lo)} to {_short(hi)}" for p, lo, hi in zip(data["parameter"], data["low_value"], data["high_value"])]
+        names = names or {}
+        labels = []
+        for p, lo, hi in zip(data["parameter"], data["low_value"], data["high_value"]):
+            name, unit = names.get(str(p), (wrap_path(str(p)), "count"))
+            labels.append(f"{name}\n{level_text(lo, unit)} to {level_text(hi, unit)}")
         ax.set_yticks(y)
         ax.set_yticklabels(labels)
         ax.xaxis.set_major_formatter(style.MONEY if money else style.COUNT)
@@ -45,17 +62,22 @@ def tornado_chart(frame: pd.DataFrame, outcome_label: str, money: bool = True, w
         ax.tick_params(axis="y", labelsize=6.5)
         fig.suptitle(f"What moves {outcome_label[:1].lower() + outcome_label[1:]} most", x=0.01, ha="left", fontsize=8.5, fontweight="bold")
         handles = [Patch(facecolor=low_c), Patch(facecolor=high_c, hatch="///", edgecolor="white")]
-        fig.legend(handles, ["Parameter at its low value", "Parameter at its high value"], loc="lower center", bbox_to_anchor=(0.5, 0.04), ncol=2)
-        fig.tight_layout(rect=(0, 0.08 + 0.2 / fig.get_figheight(), 1, 1))
+        fig.legend(handles, [label_table.legend("low_value"), label_table.legend("high_value")], loc="lower center", bbox_to_anchor=(0.5, style.FOOTER_IN / fig.get_figheight()), ncol=2)
+        fig.tight_layout(rect=style.footer_rect(fig, 0.3, 0.25))
     return fig
 
 
-def heatmap_chart(frame: pd.DataFrame, x: str, y: str, value: str, outcome_label: str, money: bool = True, width: float = style.FULL_WIDTH_IN, height: float = 3.6) -> Figure:
+def heatmap_chart(frame: pd.DataFrame, x: str, y: str, value: str, outcome_label: str, money: bool = True, width: float = style.FULL_WIDTH_IN, height: float = 3.6,
+                  names: dict[str, tuple[str, str]] | None = None) -> Figure:
     """Heat map of an outcome mean over a grid of two levers, each cell labelled with its value.
 
     ``frame`` columns: ``x`` and ``y`` (the two parameter columns) and ``value`` (the outcome mean),
-    one row per grid point; a missing grid point is left blank.
+    one row per grid point; a missing grid point is left blank. ``names``: (label, unit) of the two
+    parameters, from the label table.
     """
+    names = names or {}
+    x_name, x_unit = names.get(x, (x, "count"))
+    y_name, y_unit = names.get(y, (y, "count"))
     grid = frame.pivot_table(index=y, columns=x, values=value, aggfunc="mean").sort_index(ascending=True)
     fmt = style.money if money else style.count
     with style.house_style():
@@ -63,11 +85,11 @@ def heatmap_chart(frame: pd.DataFrame, x: str, y: str, value: str, outcome_label
         image = ax.imshow(grid.to_numpy(dtype=float), cmap=HEAT_CMAP, aspect="auto", origin="lower")
         ax.grid(False)
         ax.set_xticks(range(grid.shape[1]))
-        ax.set_xticklabels([_short(v) for v in grid.columns])
+        ax.set_xticklabels([level_text(v, x_unit) for v in grid.columns])
         ax.set_yticks(range(grid.shape[0]))
-        ax.set_yticklabels([_short(v) for v in grid.index])
-        ax.set_xlabel(x)
-        ax.set_ylabel(y)
+        ax.set_yticklabels([level_text(v, y_unit) for v in grid.index])
+        ax.set_xlabel(x_name)
+        ax.set_ylabel(y_name)
         values = grid.to_numpy(dtype=float)
         finite = values[np.isfinite(values)]
         mid = (finite.min() + finite.max()) / 2 if finite.size else 0
@@ -79,8 +101,8 @@ def heatmap_chart(frame: pd.DataFrame, x: str, y: str, value: str, outcome_label
         bar.ax.yaxis.set_major_formatter(style.MONEY if money else style.COUNT)
         bar.set_label(outcome_label)
         bar.outline.set_linewidth(0.4)
-        ax.set_title(f"{outcome_label} by {x} and {y}")
-        fig.tight_layout(rect=(0, 0.03, 1, 1))
+        ax.set_title(f"{outcome_label} by {x_name[:1].lower() + x_name[1:]} and {y_name[:1].lower() + y_name[1:]}")
+        fig.tight_layout(rect=style.footer_rect(fig))
     return fig
 
 

@@ -111,18 +111,26 @@ def assumptions(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["source"].str.strip().str.lower().str.startswith("assumption:")].reset_index(drop=True)
 
 
-def stress_des(manifest: dict[str, Any], scenarios: list[str]) -> list[Section]:
-    """The model description sections, in STRESS-DES order, from a run manifest."""
-    cfg = manifest.get("config", {})
+def _or(value: Any, missing: str = "not recorded") -> str:
+    return missing if value in (None, "", "?") else str(value)
+
+
+def stress_des(manifest: dict[str, Any], scenarios: list[str], cfg: dict[str, Any] | None = None, bands: str = "") -> list[Section]:
+    """The model description sections, in STRESS-DES order, from a run manifest and the base
+    scenario's resolved config ``cfg`` (default the manifest's ``config``); ``bands`` says what the
+    figures' bands hold."""
+    cfg = cfg if cfg is not None else manifest.get("config", {})
     meta, sim = cfg.get("meta", {}), cfg.get("simulation", {})
     la = meta.get("local_authority", "the local authority")
     params = parameter_table(cfg)
     assumed = assumptions(params)
-    pools = ", ".join((cfg.get("capacity", {}).get("places", {}).get("value") or {}).keys()) or "none"
-    team = cfg.get("assessment", {}).get("team_capacity", {}).get("value", "?")
-    reps = manifest.get("replications", "?")
+    places = (cfg.get("capacity", {}).get("places", {}).get("value") or {})
+    pools = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in places.items()) or "none given"
+    team = cfg.get("assessment", {}).get("team_capacity", {}).get("value")
+    reps = _or(manifest.get("replications"))
     software = manifest.get("software", {})
     wall = manifest.get("wall_seconds")
+    expansions = cfg.get("capacity", {}).get("expansions") or []
     sections = [
         Section("1. Objectives", [
             f"The model projects demand for special educational needs provision in {la} and its cost to the High Needs Block, "
@@ -130,7 +138,7 @@ def stress_des(manifest: dict[str, Any], scenarios: list[str]) -> list[Section]:
             "the strategy's actions, and what each action saves against its own cost. Outcomes: EHCPs by setting, age and need at each "
             "January census; assessment requests, new plans, timeliness and waits in each financial year; spend by budget line, the "
             "allocation, the in-year balance and the cumulative deficit.",
-            f"Config: {meta.get('name', '?')}. {meta.get('description', '')}",
+            f"Base config: {_or(meta.get('name'))}. {meta.get('description', '')}".strip(),
         ]),
         Section("2. Logic", [
             "Children become known when an additional need is identified (a Poisson stream by age with a trend, plus an initial "
@@ -146,39 +154,41 @@ def stress_des(manifest: dict[str, Any], scenarios: list[str]) -> list[Section]:
         Section("3. Entities and resources", [
             "Entities: children and young people aged 0 to 25, each with a date of birth, a primary need (SEMH, ASD, SLCN, MLD, other) "
             "and a setting.",
-            f"Resources: the assessment team (a SimPy resource of capacity {team} concurrent assessments); special school place pools "
-            f"({pools}) with capacity schedules; no limit on mainstream, independent, AP or post-16 places.",
+            (f"Resources: the assessment team (a SimPy resource of capacity {team} concurrent assessments)" if team is not None else "Resources: the assessment team (a SimPy resource)")
+            + f"; special school place pools at the start ({pools})"
+            + (f", with {len(expansions)} capacity change{'s' if len(expansions) != 1 else ''} on dates" if expansions else "")
+            + "; no limit on mainstream, independent, AP or post-16 places.",
         ]),
         Section("4. Input parameters", [
-            f"Every input of the resolved config with its value and source ({len(params)} entries). Rates are hazards per year, "
-            "durations days, money pounds a year at the price base.",
-        ], params, "Table A1. Input parameters (dotted path in the config, meaning, value, source)."),
+            f"Every input of the base scenario's resolved config with its value and source ({len(params)} entries). Rates are hazards per year, "
+            "durations days, money pounds a year at the price base. Paths are written as docs/config.md describes (a list item as [i]).",
+        ], params, "Table A1. Input parameters (path in the config, meaning, value, source)."),
         Section("5. Assumptions", [
             f"{len(assumed)} of the {len(params)} inputs rest on an assumption rather than a published figure; each is listed with its "
             "reasoning. These are the first candidates for calibration and sensitivity analysis.",
         ], assumed[["parameter", "source"]], "Table A2. Inputs resting on assumptions."),
         Section("6. Run length and warm-up", [
-            f"Simulated from {sim.get('start_date', '?')} to {sim.get('end_date', '?')}. There is no warm-up: the model starts from the "
+            f"Simulated from {_or(sim.get('start_date'))} to {_or(sim.get('end_date'))}. There is no warm-up: the model starts from the "
             "population known at the start date (SEN support by age; plans by age band and setting), and results are reported for every "
             "financial year.",
         ]),
         Section("7. Replications and intervals", [
-            f"{reps} independent replications per scenario. Figures show percentiles of the replications (the spread of outcomes: "
-            "median, middle 50% and 5-95%). Tables give the mean with the Student-t 95% confidence interval of the mean "
-            "(mean \u00b1 t(0.975, n\u22121) \u00b7 sd / \u221an), which measures Monte Carlo error, not the uncertainty in the inputs. "
+            f"{reps} independent replications per scenario. Figures show the mean of the replications with bands of their percentiles "
+            "(the middle 50% and 90%). " + (bands + " " if bands else "") + "Tables give the mean with the Student-t 95% confidence interval "
+            "of the mean (mean \u00b1 t(0.975, n\u22121) \u00b7 sd / \u221an), which measures Monte Carlo error, not the uncertainty in the inputs. "
             "Savings between scenarios are differences paired replication by replication.",
         ]),
         Section("8. Random numbers", [
-            f"One root seed ({manifest.get('seed', '?')}). Replication r draws each activity stream from numpy "
+            f"One root seed ({_or(manifest.get('seed'))}). Replication r draws each activity stream from numpy "
             "SeedSequence(seed, spawn_key=(r, stream id)) with an append-only map of stream names; every child draws from its own "
             "counter-based stream keyed by where it came from and its index there, so scenarios share random numbers child by child "
             "(common random numbers). The same config and seed give identical results whatever the number of worker processes.",
         ]),
         Section("9. Software and run time", [
-            ", ".join(f"{k} {v}" for k, v in software.items()) or "not recorded",
-            f"Run started {manifest.get('started_at', '?')}, finished {manifest.get('finished_at', '?')}; "
-            f"{wall if wall is not None else '?'} seconds on {manifest.get('workers', '?')} worker process(es); "
-            f"{manifest.get('sim_events') or 0:,} simulation events. Config sha256 {_hashes(manifest.get('config_sha256', '?'))}. "
+            ", ".join(f"{k} {v}" for k, v in software.items()) or "Software versions not recorded.",
+            f"Run started {_or(manifest.get('started_at'))}, finished {_or(manifest.get('finished_at'))}; "
+            f"{_or(wall)} seconds on {_or(manifest.get('workers'))} worker process(es); "
+            f"{manifest.get('sim_events') or 0:,} simulation events. Config sha256 {_hashes(manifest.get('config_sha256') or 'not recorded')}. "
             f"Scenarios: {', '.join(scenarios)}.",
         ]),
     ]

@@ -69,7 +69,9 @@ def html_table(table: pd.DataFrame) -> str:
 
 
 def to_html(blocks: list[Block], root: Path) -> str:
-    """A self-contained HTML page: PNG figures embedded as data URIs (files resolved against ``root``)."""
+    """A self-contained HTML page that still works when emailed: every figure embedded as a PNG data
+    URI and the numbers drawn as a CSV download inside the page, no link to another file (files
+    resolved against ``root``)."""
     title = next((b.text for b in blocks if b.kind == "heading"), "hnsim report")
     parts = [f"<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title><style>{CSS}</style></head><body>"]
     for b in blocks:
@@ -81,9 +83,11 @@ def to_html(blocks: list[Block], root: Path) -> str:
             parts.append("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in b.items or []) + "</ul>")
         elif b.kind == "figure":
             data = base64.b64encode((root / b.figure.png).read_bytes()).decode("ascii")
+            numbers = base64.b64encode((root / b.figure.csv).read_bytes()).decode("ascii")
+            csv_name = html.escape(Path(b.figure.csv).name)
             parts.append(
                 f'<figure id="{html.escape(b.figure.name)}"><img alt="{html.escape(b.figure.title)}" src="data:image/png;base64,{data}">'
-                f'<figcaption>{html.escape(b.text)} <a href="{html.escape(b.figure.csv)}">numbers (CSV)</a>, <a href="{html.escape(b.figure.svg)}">SVG</a></figcaption></figure>'
+                f'<figcaption>{html.escape(b.text)} <a download="{csv_name}" href="data:text/csv;base64,{numbers}">The numbers drawn ({csv_name})</a>.</figcaption></figure>'
             )
         elif b.kind == "table":
             parts.append(html_table(b.table))

@@ -66,3 +66,12 @@ def mark_failed(manifest: dict[str, Any], out_dir: Path | None, error: BaseExcep
     manifest.update(status="interrupted" if isinstance(error, KeyboardInterrupt) else "failed", error=repr(error), **fields)
     if out_dir is not None:
         store.write_json(manifest, Path(out_dir) / "manifest.json")
+
+
+def annotate(out_dir: Path, **fields: Any) -> dict[str, Any]:
+    """Add ``fields`` to a finished directory's manifest (rewritten atomically), e.g. the question an
+    experiment asked of its comparison, so that its report can say so."""
+    manifest = store.read_manifest(Path(out_dir))
+    manifest.update(fields)
+    store.write_json(manifest, Path(out_dir) / "manifest.json")
+    return manifest
