@@ -30,3 +30,27 @@ def test_event_log_schema_is_documented():
     text = (ROOT / "results" / "README.md").read_text(encoding="utf-8")
     missing = [name for name in [*STATE_NAMES.values(), *EVENT_NAMES.values(), *SPELL_COLUMNS, *EVENT_COLUMNS] if f"`{name}`" not in text]
     assert not missing, f"results/README.md does not describe {missing}"
+
+
+def test_docs_link_only_to_files_that_ship():
+    """Every relative link in the README and docs/ resolves inside the repository, and no shipped
+    file cites a document that does not ship (a developer's notes, files beside the clone)."""
+    documents = [ROOT / "README.md", ROOT / "experiments" / "README.md", ROOT / "results" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    broken = []
+    for doc in documents:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", doc.read_text(encoding="utf-8")):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            if not (doc.parent / target).exists():
+                broken.append(f"{doc.relative_to(ROOT)} -> {target}")
+    assert not broken, broken
+    cited = [ROOT / "configs", ROOT / "data", ROOT / "docs", ROOT / "README.md"]
+    strays = []
+    for place in cited:
+        for path in ([place] if place.is_file() else [p for p in place.rglob("*") if p.suffix in (".yaml", ".csv", ".md")]):
+            text = path.read_text(encoding="utf-8")
+            for phrase in ("domain brief", "domain.md", "seed/high-needs", "../shared/"):
+                if phrase in text:
+                    strays.append(f"{path.relative_to(ROOT)}: {phrase}")
+    assert not strays, strays
+    assert (ROOT / "docs" / "sources.md").is_file()
