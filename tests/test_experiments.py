@@ -48,6 +48,11 @@ def test_a_small_comparison_experiment_runs(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "hnsim.cli", "experiment", str(tmp_path / "e.yaml"), "-w", "1", "--quiet"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out" / "differences.csv").exists()
+    import json
+
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["question"] == "Does rigour cut new plans in a small authority?"  # the report's question is the experiment's own
+    assert "saving on spend" in proc.stdout and "net effect on in-year balance" in proc.stdout
 
 
 def test_dose_response_scales_effects_with_funding():
