@@ -25,7 +25,7 @@ from hnsim.analysis.summary import summarise, wide
 from hnsim.config import Config, ConfigError, config_dict, load_config
 from hnsim.config.load import apply_overrides, read_yaml
 from hnsim.config import json_schema
-from hnsim.config.outlook import enabled_levers
+from hnsim.config.outlook import data_vantage, enabled_levers, funding_assumption
 from hnsim.config.paths import lever_quantity
 from hnsim.data import sen2
 from hnsim.data.observed import load_observed
@@ -192,7 +192,7 @@ def seek(config: str | Path, parameter: str, low: float, high: float, metric: st
     reps = max(2, replications or cfg.simulation.replications)
     with open_pool(workers, scheduler) as pool:
         result = seek_level(data, problem, reps, cfg.simulation.seed if seed is None else seed, pool.executor, on_evaluation=on_evaluation)
-    result.summary.update(asked=parameter, lever=lever, note=note)
+    result.summary.update(asked=parameter, lever=lever, note=note, data_vantage=data_vantage(data), funding_assumption=funding_assumption(data))
     if note:
         result.message += f" ({note})"
     store.write_csv(result.evaluations, out / "seek_evaluations.csv")

@@ -148,6 +148,10 @@ def test_word_output_without_python_docx_is_one_line_exit_2_and_nothing_written(
     assert default.exit_code == 0, default.output
     assert (out / "appendix.md").is_file() and (out / "appendix.html").is_file() and not (out / "appendix.docx").exists()
     assert "appendix.docx not written" in default.output
+    monkeypatch.setattr(report_build, "installed", lambda part: False)  # a broken install: the workbook cannot be made
+    broken = CliRunner().invoke(main, ["report", str(small_run), "--format", "md", "--out", str(tmp_path / "other")])
+    assert broken.exit_code == 2 and "needs openpyxl" in broken.output and "Traceback" not in broken.output
+    assert not (tmp_path / "other").exists()
 
 
 def test_the_main_job_of_a_report_installs_with_the_main_install():

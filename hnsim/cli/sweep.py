@@ -30,6 +30,9 @@ def print_sweep(result) -> None:
     m = result.manifest
     click.echo(f"wrote {result.out_dir}: {m['points_done']} of {m['points']} points x {m['replications']} replications, "
                f"seed {m['seed']}, {m['executor']}, {m['wall_seconds']} s")
+    for line in (m.get("data_vantage"), m.get("funding_assumption")):
+        if line:
+            click.echo(line)
     _print_ranking(result.out_dir)
     if m["points_failed"]:
         click.echo(f"failed points ({len(m['points_failed'])}, errors in {result.out_dir / 'failures.csv'}):", err=True)
@@ -87,6 +90,9 @@ def print_evaluation(path: str, e: dict) -> None:
 def print_seek(result) -> None:
     """The level found and where the evaluations went (exit 3 if the target is met nowhere)."""
     click.echo(result.message)
+    for line in (result.summary.get("data_vantage"), result.summary.get("funding_assumption")):
+        if line:
+            click.echo(line)
     click.echo(f"wrote {result.out_dir / 'seek.json'} and {result.out_dir / 'seek_evaluations.csv'} ({len(result.evaluations)} levels evaluated)")
     if result.status == "not_met":
         sys.exit(EXIT_TARGET_NOT_MET)

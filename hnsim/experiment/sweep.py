@@ -35,6 +35,7 @@ from hnsim.experiment.outcomes import outcome_rows
 from hnsim.experiment.runner import run_replication
 from hnsim.experiment.sweep_file import Sweep
 from hnsim.results import store
+from hnsim.config.outlook import manifest_fields
 from hnsim.results.manifest import mark_failed, mark_finished, new_manifest, now
 from hnsim.results.schemas import POINT_COLUMNS
 
@@ -104,6 +105,7 @@ def run_sweep(sweep: Sweep, out_dir: str | Path, pool: Pool, progress: bool = Fa
         sessions=(previous or {}).get("sessions", 0) + 1, first_started_at=(previous or {}).get("first_started_at") or now(),
     )
     manifest["sweep"] = sweep.spec.model_dump(mode="json")
+    manifest.update({k: v for k, v in manifest_fields({"base": sweep.base_data}, "base").items() if k in ("data_vantage", "funding_assumption", "data_end_year")})
     store.writable_directory(out_dir)
     store.write_json(manifest, out_dir / "manifest.json")
     store.write_csv(design.points, out_dir / "design.csv")

@@ -30,7 +30,7 @@ class Parameter(_Strict):
     """A config value to vary: a list of values, or a range from low to high."""
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="short name used as a column of the design table")
-    path: str = Field(pattern=r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$", description="dotted config path, e.g. assessment.team_capacity.value")
+    path: str = Field(pattern=r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+|\[\d+\])*$", description="config path (docs/config.md, Paths), e.g. assessment.team_capacity.value or capacity.expansions[0].places")
     values: list[int | float | bool | str] | None = Field(None, min_length=1, description="the levels to run (grid, one-at-a-time)")
     low: float | None = Field(None, description="lowest level")
     high: float | None = Field(None, description="highest level")

@@ -238,7 +238,7 @@ def figure_specs(ctx: ReportContext) -> list[Spec]:
 def write_figures(ctx: ReportContext, out_dir: Path) -> list[WrittenFigure]:
     """Write every figure this directory supports, and captions.json / captions.md beside them."""
     run = ctx.run
-    note = ctx.note if run.kind != "sweep" else ""
+    note = ctx.note if run.kind != "sweep" or run.manifest.get("data_vantage") else ""
     written = []
     for name, title, draw, caption in figure_specs(ctx):
         fig, data = draw()
@@ -246,7 +246,7 @@ def write_figures(ctx: ReportContext, out_dir: Path) -> list[WrittenFigure]:
         written.append(write_figure(fig, data, name, title, text, out_dir, run.provenance(), note))
     store.write_json({f.name: {"title": f.title, "caption": f.caption, "png": f.png, "svg": f.svg, "csv": f.csv} for f in written}, out_dir / "figures" / "captions.json")
     md = "\n".join(f"## {f.title}\n\n![{f.title}]({Path(f.png).name})\n\n{f.caption}\n\nNumbers: [{Path(f.csv).name}]({Path(f.csv).name})\n" for f in written)
-    head = f"{run.provenance()}\n\n{ctx.vantage} {ctx.funding}\n\n" if run.kind != "sweep" else f"{run.provenance()}\n\n"
+    head = f"{run.provenance()}\n\n{ctx.vantage} {ctx.funding}\n\n" if note else f"{run.provenance()}\n\n"
     store.write_text(f"# Figures: {run.run_id}\n\n{head}{md}", out_dir / "figures" / "captions.md")
     return written
 
