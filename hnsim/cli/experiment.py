@@ -24,7 +24,7 @@ def experiment_command(experiment_file: str, replications: int | None, workers: 
     click.echo(f"question: {experiment.question}")
     with reported("interrupted: what was written so far is kept and marked in the output directory"):
         done = api.run_experiment(experiment_file, replications, workers or api.default_workers(), progress=not quiet,
-                                  on_evaluation=lambda e: print_evaluation(experiment.seek.parameter, e))
+                                  on_evaluation=lambda e: print_evaluation(experiment.seek.parameter, e, experiment.seek.metric))
     printer = {"run": print_run, "compare": lambda r: print_comparison(r, experiment.year), "sweep": print_sweep, "seek": print_seek}[experiment.kind]
     printer(done.result)  # exits 1 for a sweep with failed points, 3 for a target met nowhere
     if done.report is not None:

@@ -78,13 +78,15 @@ def seek_command(config: str, path: str, low: float, high: float, metric: str, y
     3 when it is met at neither end."""
     with reported():
         result = api.seek(config, path, low, high, metric, year, target, direction, confidence, replications, seed, integer, tolerance,
-                          workers or api.default_workers(), scheduler, out, overlays, on_evaluation=lambda e: print_evaluation(path, e))
+                          workers or api.default_workers(), scheduler, out, overlays, on_evaluation=lambda e: print_evaluation(path, e, metric))
     print_seek(result)
 
 
-def print_evaluation(path: str, e: dict) -> None:
-    """One line per level tried."""
-    click.echo(f"  {path} = {e['level']:,.6g}: mean {e['mean']:,.6g}, {e['bound_side']} bound {e['bound']:,.6g} -> {'meets' if e['meets'] else 'misses'}")
+def print_evaluation(path: str, e: dict, metric: str = "") -> None:
+    """One line per level tried (money as £144.6m)."""
+    money = metric.startswith(("spend", "hnb_allocation", "in_year_balance", "cumulative_deficit", "cost_per_ehcp"))
+    fmt = api.money_text if money else (lambda v: f"{v:,.6g}")
+    click.echo(f"  {path} = {e['level']:,.6g}: mean {fmt(e['mean'])}, {e['bound_side']} bound {fmt(e['bound'])} -> {'meets' if e['meets'] else 'misses'}")
 
 
 def print_seek(result) -> None:
