@@ -159,7 +159,8 @@ def summary_table(scored: pd.DataFrame, by: list[str], model: str = MODEL, cell:
     naive = out[out["forecaster"] != model]
     for column, skill in (("mean_crps", "crps_skill"), ("mean_crps_pct", "crps_pct_skill")):
         if by:
-            best = naive.loc[naive.groupby(by, observed=True)[column].idxmin().dropna()][[*by, "forecaster", column]]
+            scored_cells = naive.dropna(subset=[column])  # a cell of published zeros has no percentage CRPS
+            best = scored_cells.loc[scored_cells.groupby(by, observed=True)[column].idxmin()][[*by, "forecaster", column]]
             best = best.rename(columns={"forecaster": f"best_naive_{skill}", column: "best"})
             merged = out.merge(best, on=by, how="left")
         else:
