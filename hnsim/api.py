@@ -17,6 +17,7 @@ from hnsim.experiment.run import RunResult, read_run, run
 from hnsim.model import PathwayModel, annual_metrics, compile_parameters, simulate
 
 if TYPE_CHECKING:  # the forecast-skill names below, for type checkers and linters
+    from hnsim.experiment.rolling import RollingDesign, run_rolling  # noqa: F401
     from hnsim.experiment.skill import QUICK_SAMPLE, SkillDesign, run_skill, skill_authorities  # noqa: F401
     from hnsim.experiment.skill_run import SkillResult  # noqa: F401
     from hnsim.experiment.skill_task import Calibrate, Calibration, SkillTask, fit_calibration, project, run_task  # noqa: F401
@@ -25,7 +26,7 @@ if TYPE_CHECKING:  # the forecast-skill names below, for type checkers and linte
 #: scoring's dependencies, which plain runs do not need).
 _SKILL = {
     "QUICK_SAMPLE": "hnsim.experiment.skill", "SkillDesign": "hnsim.experiment.skill", "run_skill": "hnsim.experiment.skill",
-    "skill_authorities": "hnsim.experiment.skill",
+    "skill_authorities": "hnsim.experiment.skill", "RollingDesign": "hnsim.experiment.rolling", "run_rolling": "hnsim.experiment.rolling",
     "SkillResult": "hnsim.experiment.skill_run", "Calibrate": "hnsim.experiment.skill_task", "Calibration": "hnsim.experiment.skill_task",
     "SkillTask": "hnsim.experiment.skill_task", "fit_calibration": "hnsim.experiment.skill_task", "project": "hnsim.experiment.skill_task",
     "run_task": "hnsim.experiment.skill_task",
@@ -44,9 +45,11 @@ __all__ = [
     "QUICK_SAMPLE",
     "Calibrate",
     "Calibration",
+    "RollingDesign",
     "SkillDesign",
     "SkillResult",
     "SkillTask",
+    "backtest_rolling",
     "fit_calibration",
     "project",
     "run_task",
@@ -104,3 +107,19 @@ def skill(
         write_skill_figures(out_dir)
     return result
 
+
+def backtest_rolling(design, out_dir: str | Path, workers: int | None = None, calibrate=None, progress: bool = False, figures: bool = True):
+    """Rolling-origin backtest of one config (a :class:`RollingDesign`) against the observed series
+    in ``design.data_dir``, scored as :func:`skill` scores an authority; written to ``out_dir``
+    (resumable); returns a :class:`SkillResult`."""
+    from hnsim.experiment.executors import open_pool
+    from hnsim.experiment.rolling import run_rolling
+    from hnsim.experiment.runner import default_workers
+    from hnsim.experiment.skill_task import fit_calibration
+    from hnsim.report.skill import write_skill_figures
+
+    with open_pool(workers or default_workers()) as pool:
+        result = run_rolling(design, out_dir, pool, progress, calibrate or fit_calibration)
+    if figures:
+        write_skill_figures(out_dir)
+    return result

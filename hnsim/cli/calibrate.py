@@ -104,16 +104,24 @@ def calibrate_command(config: str, data_dir: str, replications: int, max_evaluat
 
 @main.command("backtest")
 @_options
-@click.option("--fit-until", type=click.IntRange(min=2000), required=True, help="Fit on years up to this one; test on the later years.")
-@click.option("--out", type=click.Path(file_okay=False), default=None, help="Output directory (default: results/<config name>-backtest-<year>).")
+@click.option("--fit-until", type=click.IntRange(min=2000), default=None, help="Fit on years up to this one; test on the later years.")
+@click.option("--origins", default=None, help="Rolling origins instead: January census years, comma-separated (e.g. 2016,2017,2018); scored against naive forecasters like hnsim skill.")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Output directory (default: results/<config name>-backtest-<year>, or -rolling).")
 def backtest_command(config: str, data_dir: str, replications: int, max_evaluations: int, report_replications: int, workers: int | None,
-                     fit_until: int, out: str | None) -> None:
+                     fit_until: int | None, origins: str | None, out: str | None) -> None:
     """Calibrate CONFIG on the observed years up to --fit-until only (starting from the middle of
-    each range, so nothing of the later years leaks in), then report the error on the later years."""
+    each range, so nothing of the later years leaks in), then report the error on the later years.
+    With --origins, do so from every origin and score each forecast, and four naive forecasters
+    fitted to the same years, as `hnsim skill` does (docs/validation.md)."""
     from hnsim.analysis.calibration_report import backtest_summary, markdown_table, write_report
     from hnsim.analysis.calibration_targets import target_year
     from hnsim.experiment.runner import default_workers
 
+    if (fit_until is None) == (origins is None):
+        fail_input(["give either --fit-until YEAR or --origins YEAR,YEAR,..."])
+    if origins is not None:
+        _rolling(config, data_dir, origins, replications, max_evaluations, report_replications, workers, out)
+        return
     data, observed = _prepare(config, data_dir)
     last = int(observed.apply(target_year, axis=1).max())
     if last <= fit_until:
@@ -132,3 +140,32 @@ def backtest_command(config: str, data_dir: str, replications: int, max_evaluati
     test.to_csv(out_dir / "backtest.csv", index=False)
     click.echo(f"wrote {out_dir}: backtest.csv, fit_report.md; MAPE {mape:.1f}% on {fit_until + 1}-{last} (totals, requests, new plans); "
                f"{inside} of {len(test)} observed values inside the 90% interval")
+
+
+def _rolling(config: str, data_dir: str, origins: str, replications: int, max_evaluations: int, report_replications: int, workers: int | None, out: str | None) -> None:
+    """`hnsim backtest --origins`: the rolling-origin backtest of one config (experiment/rolling.py)."""
+    from hnsim import api
+    from hnsim.cli.skill import echo_headline, origins_option
+    from hnsim.config import ConfigError
+    from hnsim.data.errors import DataError
+    from hnsim.experiment.rolling import RollingDesign, RollingMismatch
+
+    _prepare(config, data_dir)  # exit 2 on a bad config or observed directory
+    out_dir = Path(out) if out else Path("results") / f"{Path(config).stem}-rolling"
+    design = RollingDesign(Path(config), Path(data_dir), origins_option(origins), report_replications, replications, max_evaluations)
+    try:
+        result = api.backtest_rolling(design, out_dir, workers, progress=True)
+    except (RollingMismatch, ConfigError, DataError) as exc:
+        fail_input(exc.problems)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: the origins written are kept in {out_dir}; rerun the same command to finish", err=True)
+        sys.exit(130)
+    m = result.manifest
+    click.echo(f"wrote {out_dir}: {m['tasks_done']} of {m['tasks']} origins, {m['replications']} replications each, {m['wall_seconds']} s")
+    if m.get("fixed_after_origin"):
+        click.echo("note: calibrated to later years and not freed, so kept at every origin: " + ", ".join(m["fixed_after_origin"]), err=True)
+    echo_headline(result, out_dir)
+    if len(result.failures):
+        for row in result.failures.itertuples(index=False):
+            click.echo(f"  {row.key}, {row.stage}: {row.error}", err=True)
+        sys.exit(1)

@@ -1,7 +1,7 @@
 """Running forecast-skill tasks into a directory, resumably, and scoring them from the stored files.
 
 Shared by ``hnsim skill`` (:mod:`hnsim.experiment.skill`, many authorities from the SEN2 files) and
-the rolling-origin ``hnsim backtest`` (one config). Each task is a
+the rolling-origin ``hnsim backtest`` (:mod:`hnsim.experiment.rolling`, one config). Each task is a
 :class:`TaskSpec`: how to prepare it in the parent, and the published values it is scored against
 (read in the parent only, after the workers are done).
 """
