@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
 
 import hnsim
@@ -158,5 +159,8 @@ def run_rolling(design: RollingDesign, out_dir: str | Path, pool: Pool, progress
                          seed, float(plans["value"].iloc[-1]) if len(plans) else 0.0,
                          f"observed series in {design.data_dir} as known in January {origin}", [])
 
-    specs = [TaskSpec(f"{slug(name)}-{o}", f"{name} at {o}", 1.0, (lambda o=o: prepare(o)), (lambda o=o: later_values(observed, o))) for o in design.origins]
+    census = observed[(observed["metric"] == "ehcp_total") & (observed["kind"] == "census")]
+    totals = pd.Series(census["value"].to_numpy(), index=census["year"].astype(int))  # January totals: each origin's weight on the progress bar
+    specs = [TaskSpec(f"{slug(name)}-{o}", f"{name} at {o}", float(totals.get(o, 1.0)), (lambda o=o: prepare(o)), (lambda o=o: later_values(observed, o)))
+             for o in design.origins]
     return run_specs(specs, out_dir, pool, manifest, calibrate, progress)
