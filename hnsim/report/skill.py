@@ -16,19 +16,17 @@ from hnsim.report.figures import WrittenFigure, write_figure
 
 
 def _history(out_dir: Path, scored: pd.DataFrame, authority_code: str, authority: str) -> pd.DataFrame:
-    """The published series of one authority: values known at its earliest origin (from the task's
-    record) and every value published after it (from the scored table)."""
+    """The published series of one authority: the values known at each of its origins (from the
+    tasks' records) and every value published after them (from the scored table)."""
     part = scored[(scored["old_la_code"] == authority_code) & (scored["authority"] == authority)]
     later = part[["series", "year", "observed"]].drop_duplicates().rename(columns={"observed": "value"})
-    first = int(part["origin"].min())
-    files = sorted((out_dir / "tasks").glob(f"*-{first}.parquet"))
     known = []
-    for path in files:
-        info = read_outcome(path).info
-        if info["old_la_code"] == authority_code and info["la_name"] == authority:
-            known = info["training"]
-            break
-    history = pd.concat([pd.DataFrame(known, columns=["series", "year", "value"]), later], ignore_index=True)
+    for origin in sorted(part["origin"].unique()):
+        for path in sorted((out_dir / "tasks").glob(f"*-{origin}.parquet")):
+            info = read_outcome(path).info
+            if info["old_la_code"] == authority_code and info["la_name"] == authority:
+                known.append(pd.DataFrame(info["training"], columns=["series", "year", "value"]))
+    history = pd.concat([*known, later], ignore_index=True)
     return history.drop_duplicates(["series", "year"]).sort_values(["series", "year"]).reset_index(drop=True)
 
 
