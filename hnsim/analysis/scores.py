@@ -37,8 +37,10 @@ SCORE_COLUMNS = ["observed", "mean", "p05", "p25", "p50", "p75", "p95", "abs_pct
                  "error", "pct_error", "abs_scaled_error", "scale", "crps_pct", "interval_score_50", "interval_score_90", "pit", "members"]
 
 
-def ensemble_quantiles(members: np.ndarray, probabilities: list[float] | tuple[float, ...] = tuple(QUANTILES.values())) -> np.ndarray:
-    """Quantiles of ensembles (rows x members): array rows x probabilities (Weibull positions)."""
+def ensemble_quantiles(members: np.ndarray, probabilities: list[float] | tuple[float, ...] | None = None) -> np.ndarray:
+    """Quantiles of ensembles (rows x members): array rows x probabilities (Weibull positions;
+    default those of :data:`QUANTILES`)."""
+    probabilities = tuple(QUANTILES.values()) if probabilities is None else probabilities
     return np.quantile(np.asarray(members, dtype=float), probabilities, axis=-1, method=QUANTILE_METHOD).T
 
 
