@@ -14,6 +14,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from hnsim import api
 from hnsim.analysis.scores import score_ensembles, summary_table
 from hnsim.analysis.skill import SERIES, ACTIVITY_SERIES, model_ensembles, naive_ensembles, scales
 from hnsim.cli import main
@@ -22,6 +23,8 @@ from hnsim.data.starter import TEMPLATE, starter_config
 from hnsim.data.vantage import observed_at, write_vantage
 from hnsim.experiment.runner import combine, run_tasks
 from hnsim.experiment.skill import SkillDesign, Vantages, prepare
+from hnsim.experiment.skill_task import Calibration, SkillTask
+from hnsim.results.skill import read_outcome
 
 from conftest import ROOT, scaled_data
 
@@ -195,3 +198,23 @@ def test_the_quick_sample_follows_its_rule():
     chosen = table.set_index("old_la_code").loc[list(QUICK_SAMPLE)]
     assert chosen["region_name"].nunique() == 9 and chosen["plans"].min() < 700 < 5000 < chosen["plans"].max()
 
+
+
+def starter_as_it_is(task: SkillTask) -> Calibration:
+    """A calibration step that fits nothing: the task's starter config, twice, 2 replications each."""
+    return Calibration([task.config, task.config], replications=2, info={"method": "starter as it is"})
+
+
+def test_the_calibration_step_is_replaceable(tmp_path):
+    design = api.SkillDesign(FIXTURE, origins=(2018,), replications=2, naive_draws=50)
+    result = api.skill(design, tmp_path / "starter", ["Rutland"], workers=1, calibrate=starter_as_it_is, figures=False)
+    assert result.manifest["calibrate"] == f"{__name__}.starter_as_it_is" and result.manifest["status"] == "complete"
+    model = result.scored[result.scored["forecaster"] == "hnsim"]
+    assert len(model) and model["members"].eq(4).all()  # two configs x two replications
+    assert result.tasks["objective"].isna().all()  # nothing was fitted
+    # the same config twice with the same seed: the second set's replications repeat the first's
+    ensembles = read_outcome(tmp_path / "starter" / "tasks" / "857-rutland-2018.parquet").ensembles
+    model_draws = ensembles[ensembles["forecaster"] == "hnsim"].pivot_table(index=["series", "year"], columns="member", values="value")
+    assert (model_draws[0] == model_draws[2]).all() and (model_draws[1] == model_draws[3]).all()
+    refused = CliRunner().invoke(main, ["skill", "--data", str(FIXTURE), "--la", "Rutland", "--origins", "2018", "--out", str(tmp_path / "starter"), *TINY])
+    assert refused.exit_code == 2 and "another design" in refused.output  # another calibration step: another design
