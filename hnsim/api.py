@@ -40,10 +40,14 @@ from hnsim.experiment.executors import ExecutorError, open_pool
 from hnsim.experiment.national import NationalDesign, NationalResult, national_authorities, run_national
 from hnsim.experiment.outcomes import check_outcomes
 from hnsim.experiment.recost import recost as recost_run
+from hnsim.experiment.rolling import RollingDesign, run_rolling
 from hnsim.experiment.run import run as run_config
 from hnsim.experiment.runner import default_workers
 from hnsim.experiment.seek import DIRECTIONS, SeekProblem, SeekResult
 from hnsim.experiment.seek import seek as seek_level
+from hnsim.experiment.skill import DEFAULT_ORIGINS, QUICK_SAMPLE, SkillDesign, run_skill, skill_authorities
+from hnsim.experiment.skill_run import SkillResult
+from hnsim.experiment.skill_task import Calibrate, Calibration, SkillTask, fit_calibration, project, run_task
 from hnsim.experiment.sweep import SweepResult, run_sweep
 from hnsim.experiment.sweep_file import load_sweep
 from hnsim.model import annual_metrics, compile_parameters, simulate
@@ -51,18 +55,20 @@ from hnsim.plots.labels import lever_label, scenario_label
 from hnsim.plots.style import money_text as _money_text
 from hnsim.report import FORMATS, Report, build_report
 from hnsim.report.calibration import write_backtest, write_report
+from hnsim.report.skill import write_skill_figures
 from hnsim.results import store
 from hnsim.results.event_log import read_event_log
 from hnsim.results.manifest import annotate
 from hnsim.results.rundir import RunResult, read_run
 
 __all__ = [
-    "DIRECTIONS", "FORMATS", "ConfigError", "InputError", "ExecutorError", "RunResult", "Precision",
-    "Headline", "annual_metrics", "backtest", "calibrate", "compare", "comparison_headline", "compile_parameters", "config_schema",
-    "default_run_dir", "default_workers", "money_text", "scenario_levers",
-    "init_config", "list_authorities", "load_config", "load_experiment", "national", "precision", "read_event_log",
-    "read_run", "recost", "report", "run", "run_experiment", "seek", "simulate", "summarise", "sweep", "sweep_rankings", "wide",
-    "write_observed",
+    "DEFAULT_ORIGINS", "DIRECTIONS", "FORMATS", "QUICK_SAMPLE", "ConfigError", "InputError", "ExecutorError", "RunResult", "Precision",
+    "Calibrate", "Calibration", "RollingDesign", "SkillDesign", "SkillResult", "SkillTask",
+    "annual_metrics", "backtest", "backtest_rolling", "calibrate", "compare", "compile_parameters", "default_run_dir", "default_workers",
+    "fit_calibration", "init_config", "list_authorities", "load_config", "load_experiment", "national", "origins", "precision", "project",
+    "read_event_log", "read_run", "recost", "report", "run", "run_experiment", "run_task", "seek", "simulate", "skill", "summarise", "sweep",
+    "sweep_rankings", "wide", "write_observed",
+    "Headline", "comparison_headline", "config_schema", "money_text", "scenario_levers",
 ]
 
 RESULTS = Path("results")
@@ -263,6 +269,62 @@ def national(data_dir: str | Path, out_dir: str | Path | None = None, workers: i
     chosen = national_authorities(design.sen2_dir, list(authorities) or None)
     with open_pool(workers, scheduler, local_dask) as pool:
         return run_national(design, chosen, Path(out_dir) if out_dir is not None else RESULTS / "national", pool, progress)
+
+
+# ---------------------------------------------------------------- forecast skill
+def origins(text: str, option: str = "--origins") -> tuple[int, ...]:
+    """Forecast origins from text: ``'2016,2017,2018'`` -> ``(2016, 2017, 2018)`` (January census years)."""
+    try:
+        years = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise InputError([f"{option} '{text}': give January census years separated by commas, like 2016,2017,2018"]) from None
+    if not years:
+        raise InputError([f"{option}: give at least one year, like 2016,2017,2018"])
+    return years
+
+
+def skill(design: SkillDesign, out_dir: str | Path | None = None, authorities: Sequence[str] | None = None, quick: bool = False,
+          workers: int = 1, scheduler: str | None = None, local_dask: bool = False, calibrate: Calibrate | None = None,
+          progress: bool = False, figures: bool = True) -> SkillResult:
+    """Forecast skill of the authorities (names or codes; the quick sample with ``quick``; all by
+    default) at ``design.origins`` (a :class:`SkillDesign`): each calibrated on the data known at
+    the origin, projected, and scored with four naive forecasters on the values published later.
+    Resumable; written to ``out_dir`` (default ``results/skill``, or ``results/skill-quick``) with
+    its figures; evaluations on the executor chosen as for :func:`sweep`.
+
+    ``calibrate(task) -> Calibration`` is each task's calibration step (default
+    :func:`fit_calibration`, the national run's fit): give another (importable) function to judge
+    another calibration method with the same harness, e.g.::
+
+        def my_calibration(task: SkillTask) -> Calibration:
+            configs = ...  # calibrated configs from task.config and task.observed (nothing after task.origin)
+            return Calibration(configs, replications=5, info={"method": "mine"})
+
+        api.skill(api.SkillDesign("../shared/data/sen2"), "results/skill-mine", quick=True, calibrate=my_calibration)
+    """
+    out = Path(out_dir) if out_dir is not None else RESULTS / ("skill-quick" if quick and not authorities else "skill")
+    chosen = skill_authorities(Path(design.sen2_dir), list(authorities) if authorities else None, quick)
+    with open_pool(workers, scheduler, local_dask) as pool:
+        result = run_skill(design, chosen, out, pool, progress, calibrate or fit_calibration)
+    if figures:
+        write_skill_figures(out)
+    return result
+
+
+def backtest_rolling(design: RollingDesign, out_dir: str | Path | None = None, workers: int = 1, scheduler: str | None = None,
+                     local_dask: bool = False, calibrate: Calibrate | None = None, progress: bool = False, figures: bool = True) -> SkillResult:
+    """Rolling-origin backtest of one config (a :class:`RollingDesign`: the config, its observed
+    series, origins and budget): at each origin calibrated on the values known then, projected,
+    and scored with the naive forecasters as :func:`skill` scores an authority. Resumable; written
+    to ``out_dir`` (default ``results/<config>-rolling``) with its figures. ``calibrate`` as for :func:`skill`."""
+    _calibration_input(design.config)  # a config that cannot be calibrated is refused before anything is written
+    load_observed(design.data_dir)
+    out = Path(out_dir) if out_dir is not None else RESULTS / f"{Path(design.config).stem}-rolling"
+    with open_pool(workers, scheduler, local_dask) as pool:
+        result = run_rolling(design, out, pool, progress, calibrate or fit_calibration)
+    if figures:
+        write_skill_figures(out)
+    return result
 
 
 # ---------------------------------------------------------------- data

@@ -40,7 +40,7 @@ def test_starter_config_validates_and_runs(la, tmp_path):
         assert getattr(config.finance, key).source.startswith(NOT_GIVEN)
     assert len(warnings) == 3 and all("NOT GIVEN" in w for w in warnings)
     for path, source in _sources(data):  # every value says whose figure it is
-        assert source.startswith(("SEN2 ", "derived: SEN2", "derived: Gloucestershire's rates", "assumption:", "national default:", "template default")), (path, source)
+        assert source.startswith(("SEN2 ", "derived: SEN2", "derived: the template's rates", "assumption:", "national default:", "template default")), (path, source)
         assert not path.startswith("costs.settings") or source.startswith("national default:"), path
     short = validate(apply_overrides(data, {"simulation.end_date": "2016-03-31"}), "short")
     result = run(short, replications=1, workers=1)

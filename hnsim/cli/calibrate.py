@@ -3,12 +3,14 @@ on years it was not given. Evaluations run on local processes or Dask, as sweeps
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from hnsim import api
-from hnsim.cli.common import main, reported, workers_option
+from hnsim.cli.common import EXIT_FAILED, fail_input, main, reported, workers_option
+from hnsim.cli.skill import echo_headline
 
 _common = [
     click.argument("config", type=click.Path(dir_okay=False)),
@@ -51,15 +53,41 @@ def calibrate_command(config: str, data_dir: str, replications: int, max_evaluat
 
 @main.command("backtest")
 @_options
-@click.option("--fit-until", type=click.IntRange(min=2000), required=True, help="Fit on years up to this one; test on the later years.")
-@click.option("--out", type=click.Path(file_okay=False), default=None, help="Output directory (default: results/<config name>-backtest-<year>).")
+@click.option("--fit-until", type=click.IntRange(min=2000), default=None, help="Fit on years up to this one; test on the later years.")
+@click.option("--origins", default=None, help="Rolling origins instead: January census years, comma-separated (e.g. 2016,2017,2018); scored against naive forecasters like hnsim skill.")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Output directory (default: results/<config name>-backtest-<year>, or -rolling).")
 def backtest_command(config: str, data_dir: str, replications: int, max_evaluations: int, report_replications: int, workers: int | None,
-                     scheduler: str | None, local_dask: bool, fit_until: int, out: str | None) -> None:
+                     scheduler: str | None, local_dask: bool, fit_until: int | None, origins: str | None, out: str | None) -> None:
     """Calibrate CONFIG on the observed years up to --fit-until only (starting from the middle of
-    each range, so nothing of the later years leaks in), then report the error on the later years."""
+    each range, so nothing of the later years leaks in), then report the error on the later years.
+    With --origins, do so from every origin and score each forecast, and four naive forecasters
+    fitted to the same years, as `hnsim skill` does (docs/validation.md)."""
+    if (fit_until is None) == (origins is None):
+        fail_input(["give either --fit-until YEAR or --origins YEAR,YEAR,..."])
+    if origins is not None:
+        _rolling(config, data_dir, origins, replications, max_evaluations, report_replications, workers, scheduler, local_dask, out)
+        return
     with reported("interrupted: nothing written"):
         made = api.backtest(config, data_dir, fit_until, replications, max_evaluations, report_replications, workers or api.default_workers(),
                             scheduler, local_dask, out, say=_say)
     b = made.backtest
     click.echo(f"wrote {made.out_dir}: backtest.csv, fit_report.md; MAPE {b.mape:.1f}% on {fit_until + 1}-{b.last_year} (totals, requests, new plans); "
                f"{int(b.test['inside_90'].sum())} of {len(b.test)} observed values inside the 90% interval")
+
+
+def _rolling(config: str, data_dir: str, origins: str, replications: int, max_evaluations: int, report_replications: int, workers: int | None,
+             scheduler: str | None, local_dask: bool, out: str | None) -> None:
+    """`hnsim backtest --origins`: the rolling-origin backtest of one config (api.backtest_rolling)."""
+    out_dir = Path(out) if out else Path("results") / f"{Path(config).stem}-rolling"
+    with reported(f"interrupted: the origins written are kept in {out_dir}; rerun the same command to finish"):
+        design = api.RollingDesign(Path(config), Path(data_dir), api.origins(origins), report_replications, replications, max_evaluations)
+        result = api.backtest_rolling(design, out_dir, workers or api.default_workers(), scheduler, local_dask, progress=True)
+    m = result.manifest
+    click.echo(f"wrote {out_dir}: {m['tasks_done']} of {m['tasks']} origins, {m['replications']} replications each, {m['wall_seconds']} s")
+    if m.get("fixed_after_origin"):
+        click.echo("note: calibrated to later years and not freed, so kept at every origin: " + ", ".join(m["fixed_after_origin"]), err=True)
+    echo_headline(result, out_dir)
+    if len(result.failures):
+        for row in result.failures.itertuples(index=False):
+            click.echo(f"  {row.key}, {row.stage}: {row.error}", err=True)
+        sys.exit(EXIT_FAILED)

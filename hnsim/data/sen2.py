@@ -162,8 +162,26 @@ def _normalise(name: str) -> str:
 
 def list_authorities(directory: str | Path) -> list[Authority]:
     """Every local authority in the caseload and activity files, one per ``old_la_code``, by name."""
-    frames = [read_file(directory, key) for key in ("age_caseload", "mi")]
-    return sorted(_authorities(frames).values(), key=lambda a: (a.name, a.first_year))
+    return sorted(_authorities_in(directory).values(), key=lambda a: (a.name, a.first_year))
+
+
+def _authorities_in(directory: str | Path) -> dict[str, Authority]:
+    """The authorities of a directory's caseload and activity files, worked out once per version of
+    the files (finding one is asked for several times per starter config)."""
+    frames = [read_file(directory, key) for key in ("age_caseload", "mi")]  # checks the files and names any problem
+    paths = [Path(directory) / FILES[key].filename for key in ("age_caseload", "mi")]
+    return _authorities_cached(tuple((str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in paths), frames)
+
+
+_AUTHORITIES: dict[tuple, dict[str, Authority]] = {}
+
+
+def _authorities_cached(key: tuple, frames: list[pd.DataFrame]) -> dict[str, Authority]:
+    if key not in _AUTHORITIES:
+        if len(_AUTHORITIES) >= 16:
+            _AUTHORITIES.pop(next(iter(_AUTHORITIES)))
+        _AUTHORITIES[key] = _authorities(frames)
+    return _AUTHORITIES[key]
 
 
 def _authorities(frames: list[pd.DataFrame]) -> dict[str, Authority]:
@@ -194,8 +212,7 @@ def find_authority(directory: str | Path, name_or_code: str) -> Authority:
     use the old code (835) for the other. Raises :class:`DataError` with close names when nothing matches.
     """
     query = str(name_or_code).strip()
-    frames = [read_file(directory, key) for key in ("age_caseload", "mi")]
-    authorities = _authorities(frames)
+    authorities = _authorities_in(directory)
     if query in authorities:
         return authorities[query]
     for auth in authorities.values():
@@ -205,7 +222,7 @@ def find_authority(directory: str | Path, name_or_code: str) -> Authority:
     by_name = [a for a in authorities.values() if any(_normalise(name) == wanted for _, _, name in a.codes)]
     if by_name:
         return max(by_name, key=lambda a: (a.last_year, a.first_year))
-    area = _find_area(frames, query, wanted)
+    area = _find_area([read_file(directory, key) for key in ("age_caseload", "mi")], query, wanted)
     if area is not None:
         return area
     names = sorted({n for a in authorities.values() for _, _, n in a.codes})

@@ -1,12 +1,20 @@
 """A starter config for any local authority, from its SEN2 figures (``hnsim init``).
 
-Starts from the Gloucestershire baseline's structure and replaces what is the authority's own:
+Starts from the starter template (``hnsim/data/templates/starter.yaml``, package data: structure
+and literature assumptions, no value fitted to any year) and replaces what is the authority's own:
 the EHCP caseload by age band and setting at a January census, assessment refusal and plan rates,
 request volumes, moves between settings, transfers out, and special school capacity. What SEN2 does
 not hold keeps a default marked as such: unit costs as ``national default: ...``, behaviour without
 a local figure as ``template default: ...`` (to calibrate), and money the council must supply (High
-Needs allocation, opening deficit, central spend) as ``assumption: NOT GIVEN ...`` scaled from
-Gloucestershire by caseload.
+Needs allocation, opening deficit, central spend) as ``assumption: NOT GIVEN ...`` scaled by caseload.
+
+The template is sized for a reference authority (Gloucestershire's January 2015 caseload); counts
+are rescaled by the ratio of the authority's caseload to the reference authority's, and rates by
+ratios of the two authorities' SEN2 figures, both read from the same files. Everything read comes
+from the files given, so a directory truncated at a forecast origin (:mod:`hnsim.data.vantage`)
+gives a starter config that knows nothing after it: activity means use the latest
+:data:`ACTIVITY_YEARS_USED` calendar years in the files, and the request trend stops at the end of
+the last of them.
 """
 
 from __future__ import annotations
@@ -22,12 +30,13 @@ import yaml
 from hnsim.data import sen2
 from hnsim.data.errors import DataError
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "configs" / "gloucestershire.yaml"
-REFERENCE_LA = "916"  # Gloucestershire, the template's authority
+#: The starter template, shipped inside the package so that an installed hnsim finds it.
+TEMPLATE = Path(__file__).resolve().parent / "templates" / "starter.yaml"
+REFERENCE_LA = "916"  # Gloucestershire: the reference authority whose size the template's counts are for
 NOT_GIVEN = "assumption: NOT GIVEN — replace with the authority's own figure (scaled from Gloucestershire by caseload)"
-TEMPLATE_DEFAULT = "template default (Gloucestershire baseline, not this authority's figure; calibrate or replace)"
+TEMPLATE_DEFAULT = "template default (hnsim starter template: an assumption, not this authority's figure; calibrate or replace)"
 NATIONAL_DEFAULT = "national default"
-ACTIVITY_YEARS = (2016, 2017, 2018, 2019)
+ACTIVITY_YEARS_USED = 4  # calendar years of activity averaged: the latest four in the files (2016-2019 in the 2019 release)
 SPECIAL_MARGIN = 1.05
 BAND_PHASE = {"Under 5": "early_years", "Age 5 to 10": "primary", "Age 11 to 15": "secondary", "Age 16 to 19": "post16", "Age 20 to 25": "post19"}
 #: Settings of plans in phases where the template has none (assumption: relative weights).
@@ -133,9 +142,13 @@ class _Figures:
         self.total = self.ages["Total"]
         self.where = str(ages[ages["year"] == census]["source_la"].iloc[0])
         self.settings = settings_in_year(sen2.caseload_by_setting(directory, auth), census)
-        self.settings_by_year = {y: settings_in_year(sen2.caseload_by_setting(directory, auth), y) for y in ACTIVITY_YEARS}
         mi = sen2.assessment_activity(directory, auth).set_index("year")
-        self.mi = mi.loc[[y for y in ACTIVITY_YEARS if y in mi.index]]
+        self.years = activity_years(mi.index)
+        self.mi = mi.loc[list(self.years)]
+        by_setting = sen2.caseload_by_setting(directory, auth)
+        # caseload in the same years as the activity it is compared with (January censuses of those years, where held)
+        self.caseload_years = tuple(y for y in self.years if y in set(ages["year"]) and y in set(by_setting["year"]))
+        self.settings_by_year = {y: settings_in_year(by_setting, y) for y in self.caseload_years}
         new_age, new_set = sen2.new_plans_by_age(directory, auth), sen2.new_plans_by_setting(directory, auth)
         years = sorted(new_age["year"].unique())[-3:]
         self.new_years = years
@@ -152,10 +165,17 @@ class _Figures:
 
     def caseload_mean(self, what: str) -> float:
         """Mean January caseload over the activity years: 'total', or a setting key."""
+        if not self.caseload_years:
+            return float("nan")
         if what == "total":
-            t = self.ages_all[(self.ages_all["characteristic_age"] == "Total") & self.ages_all["year"].isin(ACTIVITY_YEARS)]["plans"]
+            t = self.ages_all[(self.ages_all["characteristic_age"] == "Total") & self.ages_all["year"].isin(self.caseload_years)]["plans"]
             return float(t.mean())
         return float(sum(s[what] for s in self.settings_by_year.values()) / len(self.settings_by_year))
+
+
+def activity_years(years) -> tuple[int, ...]:
+    """The calendar years of activity a starter config averages: the latest :data:`ACTIVITY_YEARS_USED` held."""
+    return tuple(sorted(int(y) for y in set(years))[-ACTIVITY_YEARS_USED:])
 
 
 def starter_config(directory: str | Path, la: str, template: str | Path = TEMPLATE) -> tuple[dict[str, Any], list[str]]:
@@ -180,6 +200,7 @@ def starter_config(directory: str | Path, la: str, template: str | Path = TEMPLA
             _mark_defaults(data[section], TEMPLATE_DEFAULT)
     a = auth.label
     jan = f"January {census}, {la_f.where}"
+    ref_size = f"{a} {la_f.total:,.0f} plans / reference authority Gloucestershire {ref.total:,.0f}, SEN2 {jan}"
     by_caseload = f"{NOT_GIVEN}: Gloucestershire value x {scale:.3f} ({a} {la_f.total:,.0f} plans / Gloucestershire {ref.total:,.0f}, SEN2 {jan})"
     data["meta"] = {"name": f"{auth.name} starter config", "description": f"Written by hnsim init from the SEN2 files for {a}: its own caseload and activity, defaults elsewhere, marked in every source. Calibrate before use.",
                     "local_authority": auth.name, "new_la_code": auth.new_la_code, "old_la_code": auth.old_la_code}
@@ -190,39 +211,44 @@ def starter_config(directory: str | Path, la: str, template: str | Path = TEMPLA
     seed = _seed(init["ehcp_setting_shares"]["value"])
     rows = {BAND_PHASE[b]: la_f.ages.get(b, 0.0) for b in BAND_PHASE}
     counts = ", ".join(f"{k} {v:,.0f}" for k, v in la_f.settings.items())
-    init["ehcp_setting_shares"] = {"value": rake(seed, rows, la_f.settings), "source": f"derived: SEN2 sen2_estab_caseload.csv Total_all, {jan} ({counts}) raked to the age bands (phase by age band) from the Gloucestershire baseline's pattern of settings by phase (assumption: iterative proportional fitting)"}
+    init["ehcp_setting_shares"] = {"value": rake(seed, rows, la_f.settings), "source": f"derived: SEN2 sen2_estab_caseload.csv Total_all, {jan} ({counts}) raked to the age bands (phase by age band) from the starter template's pattern of settings by phase (assumption: iterative proportional fitting)"}
     for key in ("sen_support_by_age",):
         init[key]["value"] = {k: int(round(v * scale)) for k, v in init[key]["value"].items()}
-        init[key]["source"] = f"assumption: Gloucestershire's figures x {scale:.3f} by EHCP caseload (SEN2 {jan}); SEN2 holds no SEN support counts — replace with the school census"
+        init[key]["source"] = f"assumption: the template's figures x {scale:.3f} by EHCP caseload ({ref_size}); SEN2 holds no SEN support counts — replace with the school census"
     for key in ("ap_pupils_without_plan", "ehe_without_plan"):
-        init[key] = {"value": int(round(init[key]["value"] * scale)), "source": f"assumption: Gloucestershire's figure x {scale:.3f} by EHCP caseload (SEN2 {jan}); SEN2 does not hold it"}
+        init[key] = {"value": int(round(init[key]["value"] * scale)), "source": f"assumption: the template's figure x {scale:.3f} by EHCP caseload ({ref_size}); SEN2 does not hold it"}
     ident = data["identification"]
-    ident["new_per_year"] = {"value": round(ident["new_per_year"]["value"] * scale, 1), "source": f"assumption: Gloucestershire's figure x {scale:.3f} by EHCP caseload (SEN2 {jan}); to calibrate"}
-    data["alternative_provision"]["direct_entries_per_year"] = {"value": round(data["alternative_provision"]["direct_entries_per_year"]["value"] * scale, 1), "source": f"assumption: Gloucestershire's figure x {scale:.3f} by EHCP caseload (SEN2 {jan})"}
+    ident["new_per_year"] = {"value": round(ident["new_per_year"]["value"] * scale, 1), "source": f"assumption: the template's figure x {scale:.3f} by EHCP caseload ({ref_size}); to calibrate"}
+    data["alternative_provision"]["direct_entries_per_year"] = {"value": round(data["alternative_provision"]["direct_entries_per_year"]["value"] * scale, 1), "source": f"assumption: the template's figure x {scale:.3f} by EHCP caseload ({ref_size})"}
 
     years = ", ".join(str(y) for y in la_f.mi.index)
     req, ref_req = la_f.mean("InreqEHC"), ref.mean("InreqEHC")
     req_scale = req / ref_req if ref_req > 0 and req == req else scale
     ss = data["sen_support"]
-    ss["request_rate"] = {"value": _scaled_rates(ss["request_rate"]["value"], req_scale / scale), "source": f"derived: Gloucestershire's rates x {req_scale / scale:.3f} so that requests scale with SEN2 sen2_mi.csv InreqEHC (mean {req:,.0f} a year {years}, Gloucestershire {ref_req:,.0f}) on a population scaled by caseload ({scale:.3f})"}
+    ss["request_rate"] = {"value": _scaled_rates(ss["request_rate"]["value"], req_scale / scale), "source": f"derived: the template's rates x {req_scale / scale:.3f} so that requests scale with SEN2 sen2_mi.csv InreqEHC (mean {req:,.0f} a year {years}, reference authority Gloucestershire {ref_req:,.0f}) on a population scaled by caseload ({scale:.3f})"}
+    trend = ss.get("request_trend")
+    if trend and la_f.years:  # growth is fitted to the years observed, never extrapolated past them
+        trend["until_date"] = dt.date(la_f.years[-1], 12, 31)
+        trend["growth_per_year"]["source"] = f"{trend['growth_per_year']['source']}; applies until 31 December {la_f.years[-1]}, the last calendar year of activity in the SEN2 files (assumption: the request hazard stays at its level after the years observed)"
     asm = data["assessment"]
     refusal = {}
     for y, r in la_f.mi.iterrows():
         if r.get("InreqEHC", 0) > 0 and pd.notna(r.get("AssRefusedEHC")):
             refusal[f"{y}-{(y + 1) % 100:02d}"] = round(min(1.0, r["AssRefusedEHC"] / r["InreqEHC"]), 4)
-    refused_total, requested = la_f.mi["AssRefusedEHC"].sum(), la_f.mi["InreqEHC"].sum()
+    both = la_f.mi[(la_f.mi["InreqEHC"] > 0) & la_f.mi["AssRefusedEHC"].notna()]  # years with requests and refusals both published
+    refused_total, requested = both["AssRefusedEHC"].sum(), both["InreqEHC"].sum()
     if requested > 0:
-        asm["refusal_probability"] = {"value": round(float(refused_total / requested), 4), "source": f"SEN2 sen2_mi.csv AssRefusedEHC / InreqEHC, {a}, {years} ({refused_total:,.0f} of {requested:,.0f})"}
+        asm["refusal_probability"] = {"value": round(float(refused_total / requested), 4), "source": f"SEN2 sen2_mi.csv AssRefusedEHC / InreqEHC, {a}, {', '.join(str(y) for y in both.index)} ({refused_total:,.0f} of {requested:,.0f})"}
         asm["refusal_probability_by_year"] = {"value": refusal, "source": f"SEN2 sen2_mi.csv AssRefusedEHC / InreqEHC by calendar year, {a}, placed on the financial year holding April-December of that year"}
     issued, no_plan = la_f.mi["NewallEHC"].sum(), la_f.mi["AssnoneEHC"].sum()
     if issued + no_plan > 0:
         asm["plan_probability"] = {"value": round(float(issued / (issued + no_plan)), 4), "source": f"SEN2 sen2_mi.csv NewallEHC / (NewallEHC + AssnoneEHC), {a}, {years} ({issued:,.0f} plans, {no_plan:,.0f} assessed without a plan)"}
-    asm["team_capacity"] = {"value": max(1, int(round(asm["team_capacity"]["value"] * req_scale))), "source": f"assumption: Gloucestershire's {asm['team_capacity']['value']} x {req_scale:.3f} by requests for assessment (SEN2 InreqEHC {years}); to calibrate against the 20-week share"}
+    asm["team_capacity"] = {"value": max(1, int(round(asm["team_capacity"]["value"] * req_scale))), "source": f"assumption: the template's {asm['team_capacity']['value']} x {req_scale:.3f} by requests for assessment relative to the reference authority (SEN2 InreqEHC {years}); to calibrate against the 20-week share"}
 
     new_seed = _seed(data["placement"]["first_setting_shares"]["value"])
     if sum(la_f.new_by_setting.values()) > 0:
         new_counts = ", ".join(f"{k} {v:,.0f}" for k, v in la_f.new_by_setting.items())
-        data["placement"]["first_setting_shares"] = {"value": rake(new_seed, la_f.new_by_phase, la_f.new_by_setting), "source": f"derived: SEN2 sen2_estab_new_plans.csv Total_new_all, {a}, {la_f.new_years[0]}-{la_f.new_years[-1]} ({new_counts}) raked to new plans by age band (sen2_age_new_plans.csv) from the Gloucestershire baseline's pattern (assumption: iterative proportional fitting)"}
+        data["placement"]["first_setting_shares"] = {"value": rake(new_seed, la_f.new_by_phase, la_f.new_by_setting), "source": f"derived: SEN2 sen2_estab_new_plans.csv Total_new_all, {a}, {la_f.new_years[0]}-{la_f.new_years[-1]} ({new_counts}) raked to new plans by age band (sen2_age_new_plans.csv) from the starter template's pattern (assumption: iterative proportional fitting)"}
 
     ehcp = data["ehcp"]
     moves_out = la_f.mean("DisleaEHC")
@@ -233,13 +259,13 @@ def starter_config(directory: str | Path, la: str, template: str | Path = TEMPLA
     for key, column, base in (("mainstream_to_special_rate", "MtosiEHC", "mainstream"), ("special_to_mainstream_rate", "SitomEHC", "special")):
         mine, theirs = la_f.mean(column) / max(la_f.caseload_mean(base), 1), ref.mean(column) / max(ref.caseload_mean(base), 1)
         if theirs > 0 and mine == mine:
-            ehcp[key] = {"value": _scaled_rates(ehcp[key]["value"], mine / theirs), "source": f"derived: Gloucestershire's rates x {mine / theirs:.3f}, the ratio of SEN2 sen2_mi.csv {column} per plan in {base} ({a} {mine:.4f}, Gloucestershire {theirs:.4f}, {years})"}
-    ehcp["post16_conversions_by_year"] = {"value": {k: round(v * scale, 1) for k, v in ehcp["post16_conversions_by_year"]["value"].items()}, "source": f"assumption: Gloucestershire's figures x {scale:.3f} by EHCP caseload (SEN2 {jan})"}
+            ehcp[key] = {"value": _scaled_rates(ehcp[key]["value"], mine / theirs), "source": f"derived: the template's rates x {mine / theirs:.3f}, the ratio of SEN2 sen2_mi.csv {column} per plan in {base} ({a} {mine:.4f}, reference authority Gloucestershire {theirs:.4f}, {years})"}
+    ehcp["post16_conversions_by_year"] = {"value": {k: round(v * scale, 1) for k, v in ehcp["post16_conversions_by_year"]["value"].items()}, "source": f"assumption: the template's figures x {scale:.3f} by EHCP caseload ({ref_size})"}
 
     special = la_f.settings["special"]
     pools = data["capacity"]["places"]["value"]
     total_pools = sum(pools.values())
-    data["capacity"] = {"places": {"value": {p: int(round(special * SPECIAL_MARGIN * n / total_pools)) for p, n in pools.items()}, "source": f"derived: SEN2 sen2_estab_caseload.csv plans in maintained, academy and free special schools, {jan}: {special:,.0f} x {SPECIAL_MARGIN} (assumption: places a little above placements), split across pools as in the Gloucestershire baseline"}, "expansions": []}
+    data["capacity"] = {"places": {"value": {p: int(round(special * SPECIAL_MARGIN * n / total_pools)) for p, n in pools.items()}, "source": f"derived: SEN2 sen2_estab_caseload.csv plans in maintained, academy and free special schools, {jan}: {special:,.0f} x {SPECIAL_MARGIN} (assumption: places a little above placements), split across pools as in the starter template"}, "expansions": []}
 
     data["costs"]["central_spend_gbp"] = {"value": round(data["costs"]["central_spend_gbp"]["value"] * scale, -3), "source": by_caseload}
     fin = data["finance"]

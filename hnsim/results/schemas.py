@@ -7,7 +7,7 @@ from __future__ import annotations
 # for the layers above (plots, report) that do not import the model.
 from hnsim.model.calendar import fy_label, fy_start_year
 
-__all__ = ["ANNUAL_COLUMNS", "DIFFERENCE_COLUMNS", "EVENT_COLUMNS", "POINT_COLUMNS", "SPELL_COLUMNS", "SUMMARY_COLUMNS", "fy_label", "fy_start_year"]
+__all__ = ["ANNUAL_COLUMNS", "DIFFERENCE_COLUMNS", "ENSEMBLE_COLUMNS", "EVENT_COLUMNS", "POINT_COLUMNS", "SPELL_COLUMNS", "SUMMARY_COLUMNS", "fy_label", "fy_start_year"]
 
 #: ``annual.parquet``: one row per scenario, replication, financial year and metric.
 ANNUAL_COLUMNS = ["scenario", "replication", "financial_year", "metric", "value"]
@@ -22,3 +22,6 @@ SPELL_COLUMNS = ["scenario", "replication", "child", "state", "phase", "start_da
                  "need", "cohort", "birth_day"]
 #: ``events.parquet`` (``hnsim run --keep-log``): one row per flow event.
 EVENT_COLUMNS = ["scenario", "replication", "day", "date", "child", "event", "value"]
+#: ``tasks/<key>.parquet`` of a forecast-skill directory: every forecaster's ensemble of one task
+#: (``hnsim`` members are replications, a naive forecaster's are draws of its predictive distribution).
+ENSEMBLE_COLUMNS = ["series", "year", "horizon", "forecaster", "member", "value"]
