@@ -224,26 +224,36 @@ def _calibration_input(config: str | Path) -> dict[str, Any]:
     return read_yaml(Path(config))  # as written, sources and all, for the calibrated copy
 
 
+CALIBRATION_METHODS = ("least_squares", "history_matching")
+
+
 def calibrate(config: str | Path, data_dir: str | Path, fit_until: int = 2019, replications: int = 8, max_evaluations: int = 250,
               report_replications: int = 100, workers: int = 1, scheduler: str | None = None, local_dask: bool = False,
-              start: str = "config", out_dir: str | Path | None = None, say: Callable[[str], None] | None = None) -> Calibrated:
+              start: str = "config", out_dir: str | Path | None = None, say: Callable[[str], None] | None = None,
+              method: str | None = None, members: int | None = None) -> Calibrated:
     """Fit the config's free parameters (its ``calibration:`` section) to the observed series in
     ``data_dir`` up to ``fit_until``, each evaluation on the executor chosen as for :func:`sweep`;
     write the calibrated config and the fit report to ``out_dir`` (default
-    ``results/<config>-calibrated``). ``say`` receives a line per evaluation."""
+    ``results/<config>-calibrated``). ``say`` receives a line per evaluation.
+
+    ``method`` (default: the config's): ``least_squares`` or ``history_matching``, which writes the
+    posterior ensemble beside the calibrated config (``<config>.ensemble.csv``) and keeps each
+    wave's simulations in ``out_dir/history-matching`` so a killed fit resumes."""
     data = _calibration_input(config)
     observed = load_observed(data_dir)
     out = store.writable_directory(Path(out_dir) if out_dir is not None else RESULTS / f"{Path(config).stem}-calibrated")
     with open_pool(workers, scheduler, local_dask) as pool:
         result = calibration.fit(data, data_dir, fit_until, replications, max_evaluations, report_replications, pool.workers,
-                                 start=start, progress=say, executor=pool.executor, observed=observed)
+                                 start=start, progress=say, executor=pool.executor, observed=observed, method=method, members=members,
+                                 cache_dir=out / "history-matching")
     write_report(result, observed, out, f"Fit report: {Path(config).stem} calibrated to {fit_until}", Path(config).name)
     return Calibrated(result, out)
 
 
 def backtest(config: str | Path, data_dir: str | Path, fit_until: int, replications: int = 8, max_evaluations: int = 250,
              report_replications: int = 100, workers: int = 1, scheduler: str | None = None, local_dask: bool = False,
-             out_dir: str | Path | None = None, say: Callable[[str], None] | None = None) -> Calibrated:
+             out_dir: str | Path | None = None, say: Callable[[str], None] | None = None, method: str | None = None,
+             members: int | None = None) -> Calibrated:
     """Calibrate on the observed years up to ``fit_until`` only, then measure the error on the later
     years; write the fit report with its backtest section and ``backtest.csv`` to ``out_dir``
     (default ``results/<config>-backtest-<year>``)."""
@@ -253,7 +263,8 @@ def backtest(config: str | Path, data_dir: str | Path, fit_until: int, replicati
     out = store.writable_directory(Path(out_dir) if out_dir is not None else RESULTS / f"{Path(config).stem}-backtest-{fit_until}")
     with open_pool(workers, scheduler, local_dask) as pool:
         result = calibration.backtest(data, data_dir, fit_until, replications, max_evaluations, report_replications, pool.workers,
-                                      progress=say, executor=pool.executor, observed=observed)
+                                      progress=say, executor=pool.executor, observed=observed, method=method, members=members,
+                                      cache_dir=out / "history-matching")
     write_backtest(result, observed, out, Path(config).name)
     return Calibrated(result.fit, out, result)
 

@@ -21,6 +21,8 @@ _common = [
     workers_option("Local processes, or local Dask workers (default: all cores)."),
     click.option("--scheduler", default=None, help="Address of a Dask scheduler, e.g. tcp://10.0.0.5:8786 (needs hnsim[dask])."),
     click.option("--local-dask", is_flag=True, help="Run on a local Dask cluster instead of local processes."),
+    click.option("--method", type=click.Choice(api.CALIBRATION_METHODS), default=None, help="least_squares: one best point; history_matching: a posterior ensemble (default: the config's calibration.method)."),
+    click.option("--members", type=click.IntRange(min=2), default=None, help="History matching: members kept (default: the config's calibration.ensemble.members, or 100)."),
 ]
 
 
@@ -40,12 +42,12 @@ def _say(line: str) -> None:
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Output directory (default: results/<config name>-calibrated).")
 @click.option("--start", type=click.Choice(api.STARTS), default="config", show_default=True, help="Start the search from the config's values or the middle of each range.")
 def calibrate_command(config: str, data_dir: str, replications: int, max_evaluations: int, report_replications: int, workers: int | None,
-                      scheduler: str | None, local_dask: bool, fit_until: int, out: str | None, start: str) -> None:
+                      scheduler: str | None, local_dask: bool, method: str | None, members: int | None, fit_until: int, out: str | None, start: str) -> None:
     """Fit CONFIG's free parameters (its calibration section) to the observed series in --data up
     to --fit-until; write the calibrated config and a fit report."""
     with reported("interrupted: nothing written"):
         made = api.calibrate(config, data_dir, fit_until, replications, max_evaluations, report_replications, workers or api.default_workers(),
-                             scheduler, local_dask, start, out, say=_say)
+                             scheduler, local_dask, start, out, say=_say, method=method, members=members)
     met = made.fit.table[made.fit.table["required"]]
     click.echo(f"wrote {made.out_dir}: {Path(config).name} (calibrated), fit_report.md, fit_report.csv; objective {made.fit.objective:.3f} after {made.fit.evaluations} evaluations; "
                f"required targets met {int(met['within_tolerance'].sum())} of {len(met)}")
@@ -57,7 +59,7 @@ def calibrate_command(config: str, data_dir: str, replications: int, max_evaluat
 @click.option("--origins", default=None, help="Rolling origins instead: January census years, comma-separated (e.g. 2016,2017,2018); scored against naive forecasters like hnsim skill.")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Output directory (default: results/<config name>-backtest-<year>, or -rolling).")
 def backtest_command(config: str, data_dir: str, replications: int, max_evaluations: int, report_replications: int, workers: int | None,
-                     scheduler: str | None, local_dask: bool, fit_until: int | None, origins: str | None, out: str | None) -> None:
+                     scheduler: str | None, local_dask: bool, method: str | None, members: int | None, fit_until: int | None, origins: str | None, out: str | None) -> None:
     """Calibrate CONFIG on the observed years up to --fit-until only (starting from the middle of
     each range, so nothing of the later years leaks in), then report the error on the later years.
     With --origins, do so from every origin and score each forecast, and four naive forecasters
@@ -69,7 +71,7 @@ def backtest_command(config: str, data_dir: str, replications: int, max_evaluati
         return
     with reported("interrupted: nothing written"):
         made = api.backtest(config, data_dir, fit_until, replications, max_evaluations, report_replications, workers or api.default_workers(),
-                            scheduler, local_dask, out, say=_say)
+                            scheduler, local_dask, out, say=_say, method=method, members=members)
     b = made.backtest
     click.echo(f"wrote {made.out_dir}: backtest.csv, fit_report.md; MAPE {b.mape:.1f}% on {fit_until + 1}-{b.last_year} (totals, requests, new plans); "
                f"{int(b.test['inside_90'].sum())} of {len(b.test)} observed values inside the 90% interval")

@@ -14,6 +14,14 @@ scale, and how it is found:
 A ``share`` parameter is one entry of a row of shares that must sum to 1 (a setting at first plan,
 a post-16 destination); when it changes, the other entries of its row are rescaled in proportion.
 
+``method`` says how the fit is made: ``least_squares`` finds one best point; ``history_matching``
+returns a posterior *ensemble* of parameter sets (docs/calibration.md): each free parameter may
+carry a normal prior (``prior_mean``, ``prior_sd`` on its search scale, with ``prior_source``);
+``uncertain`` lists inputs that no figure informs (trend damping, funding growth), drawn across the
+members from their stated range. The ensemble is stored beside the calibrated config as a CSV of
+config paths (``ensemble.file``), one row per member; replication r of every run and scenario uses
+member r (modulo the members), so comparisons stay paired.
+
 ``fit`` records the last fit: its date, the observed data, the last year fitted and the objective.
 """
 
@@ -39,6 +47,9 @@ class FreeParameter(Frozen):
     log_scale: bool = Field(False, description="search the logarithm (for rates spanning orders of magnitude; low must be > 0)")
     share: bool = Field(False, description="an entry of a row of shares summing to 1; the others are rescaled in proportion")
     solve: Literal["search", "linear"] = Field("search", description="search: by the optimiser; linear: solved exactly after the search (central spend, opening balance)")
+    prior_mean: float | None = Field(None, description="history matching: mean of a normal prior, on the search scale (the logarithm for log_scale); none: uniform over [low, high]")
+    prior_sd: float | None = Field(None, gt=0, description="history matching: standard deviation of the normal prior, on the search scale")
+    prior_source: str | None = Field(None, min_length=3, description="where the prior comes from (a published statistic, pooled SEN2 trends, or 'assumption: ...')")
 
     @model_validator(mode="after")
     def _range(self) -> "FreeParameter":
@@ -52,7 +63,43 @@ class FreeParameter(Frozen):
             raise ValueError("a share parameter needs 0 <= low < high < 1")
         if self.solve == "linear" and self.path not in LINEAR_PATHS:
             raise ValueError(f"only {', '.join(LINEAR_PATHS)} can be solved linearly")
+        if (self.prior_mean is None) != (self.prior_sd is None):
+            raise ValueError("give both prior_mean and prior_sd, or neither")
+        if self.prior_mean is not None and not self.prior_source:
+            raise ValueError("a prior needs prior_source: where it comes from")
         return self
+
+    def prior(self) -> tuple[float, float] | None:
+        """The normal prior (mean, sd) on the search scale, or None for uniform."""
+        return None if self.prior_mean is None or self.prior_sd is None else (self.prior_mean, self.prior_sd)
+
+
+class UncertainInput(Frozen):
+    """An input no published figure informs, drawn across the ensemble's members from a range."""
+
+    path: str = Field(min_length=3, description="dotted path to a number inside a sourced value")
+    low: float = Field(description="lowest value drawn")
+    high: float = Field(description="highest value drawn")
+    source: str = Field(min_length=3, description="why this range ('assumption: ...' or a published figure)")
+
+    @model_validator(mode="after")
+    def _range(self) -> "UncertainInput":
+        if ".value" not in f".{self.path}":
+            raise ValueError(f"path '{self.path}' must point into a sourced value (contain '.value')")
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) must not be above high ({self.high})")
+        return self
+
+
+class EnsembleSpec(Frozen):
+    """A posterior ensemble: how many members, and the CSV beside the config that holds them."""
+
+    members: int = Field(100, ge=2, le=10_000, description="parameter sets kept")
+    file: str | None = Field(None, min_length=1, description="CSV of members beside the config (columns: member, then config paths); written by hnsim calibrate")
+    table: list[dict[str, float]] | None = Field(None, description="the members, read from file when the config is loaded (one mapping of config path to value per member)")
+    design_points: int | None = Field(None, ge=4, description="simulated points per wave of history matching (default: 4 per parameter, at least 24)")
+    waves: int = Field(3, ge=1, le=10, description="waves of history matching")
+    provenance: str | None = Field(None, description="how the members were made (method, data, date)")
 
 
 class FitRecord(Frozen):
@@ -64,12 +111,19 @@ class FitRecord(Frozen):
     objective: float = Field(ge=0, description="mean squared error in tolerance units over the targets fitted (1 = on average at the tolerance)")
     replications: int = Field(ge=1, description="replications per evaluation (common random numbers)")
     evaluations: int = Field(ge=0, description="parameter sets simulated")
+    method: Literal["least_squares", "history_matching"] = Field("least_squares", description="how the fit was made")
+    members: int | None = Field(None, ge=2, description="history matching: members in the ensemble")
+    effective_parameters: float | None = Field(None, ge=0, description="history matching: parameters the data informed (sum over parameters of the share of prior variance removed)")
+    data_points: int | None = Field(None, ge=0, description="published figures fitted")
 
 
 class CalibrationSpec(Frozen):
     """Free parameters of the fit, and the record of the last fit."""
 
     free: list[FreeParameter] = Field(min_length=1, description="the values calibrate may change")
+    method: Literal["least_squares", "history_matching"] = Field("least_squares", description="least_squares: one best point; history_matching: a posterior ensemble (docs/calibration.md)")
+    uncertain: list[UncertainInput] = Field(default_factory=list, description="inputs drawn across the ensemble's members, not fitted")
+    ensemble: EnsembleSpec | None = Field(None, description="the posterior ensemble (history_matching)")
     fit: FitRecord | None = None
 
     @model_validator(mode="after")
@@ -78,4 +132,7 @@ class CalibrationSpec(Frozen):
         twice = sorted({p for p in paths if paths.count(p) > 1})
         if twice:
             raise ValueError(f"free parameter(s) listed twice: {', '.join(twice)}")
+        both = sorted(set(paths) & {u.path for u in self.uncertain})
+        if both:
+            raise ValueError(f"path(s) both free and uncertain: {', '.join(both)}")
         return self

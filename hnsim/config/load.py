@@ -11,6 +11,7 @@ from typing import Any, Iterable
 import yaml
 from pydantic import ValidationError
 
+from hnsim.config.ensemble import attach_members, drop_member_paths, leaf_paths
 from hnsim.config.levers import Lever
 from hnsim.config.paths import normalise
 from hnsim.config.schema import Config, config_dict
@@ -102,9 +103,14 @@ def load_config(path: str | Path, overlays: Iterable[str | Path] = (), overrides
     """
     path = Path(path)
     data = read_yaml(path)
+    try:
+        data = attach_members(data, path)
+    except InputError as exc:
+        raise ConfigError(exc.problems) from None
     names = [str(path)]
     for overlay in overlays:
-        data = merge_overlay(data, read_yaml(Path(overlay)), str(overlay))
+        body = read_yaml(Path(overlay))
+        data = drop_member_paths(merge_overlay(data, body, str(overlay)), leaf_paths(body))
         names.append(str(overlay))
     if overrides:
         data = apply_overrides(data, overrides)
@@ -141,7 +147,8 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
 
     A path runs through mappings by key and through lists by index (``capacity.expansions[0].places``
     or ``capacity.expansions.0.places``, :mod:`hnsim.config.paths`); every section on the way must
-    exist. A new key may be added only at the end of the path.
+    exist. A new key may be added only at the end of the path. A path the config's posterior
+    ensemble also sets is dropped from the ensemble (:mod:`hnsim.config.ensemble`).
     """
     data = copy.deepcopy(data)
     for dotted, value in overrides.items():
@@ -162,7 +169,7 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
                 node[key] = value
             else:
                 node = node[key]
-    return data
+    return drop_member_paths(data, overrides)  # an explicit value wins over an ensemble's members
 
 
 def config_sha256(config: Config) -> str:

@@ -15,7 +15,8 @@ from hnsim.config.base import financial_year_start
 UNCERTAINTY_WORDS = {
     "replication noise": "the randomness of children's paths (replication noise)",
     "lever effect ranges": "the levers' uncertain effect sizes (one draw from each range per replication)",
-    "parameters": "uncertainty in the fitted parameters (an ensemble of parameter sets)",
+    "parameters": "uncertainty in the fitted parameters (a posterior ensemble of parameter sets, one per replication)",
+    "future trends and funding": "uncertain future trends and funding (trend damping and High Needs allocation growth drawn across the ensemble's members)",
 }
 NOT_GIVEN = "NOT GIVEN"
 
@@ -79,13 +80,18 @@ def uncertainty_sources(data: dict[str, Any]) -> list[str]:
 
     Always the replication noise; ``lever effect ranges`` when an enabled lever draws an effect
     from a range. A config that draws its own parameters per replication adds ``parameters``
-    (the ``ensemble`` section, where the schema has one).
+    (``calibration.ensemble``: a posterior ensemble, member r in replication r) and, when the
+    ensemble also draws unfitted inputs (``calibration.uncertain``), ``future trends and funding``.
     """
     sources = ["replication noise"]
     if any(lever.get("enabled") and _has_range(lever) for lever in (data.get("levers") or {}).values()):
         sources.append("lever effect ranges")
-    if data.get("ensemble"):
+    calibration = data.get("calibration") if isinstance(data.get("calibration"), dict) else {}
+    ensemble = calibration.get("ensemble") if isinstance(calibration.get("ensemble"), dict) else None
+    if ensemble and (ensemble.get("table") or ensemble.get("file")):
         sources.append("parameters")
+        if calibration.get("uncertain"):
+            sources.append("future trends and funding")
     return sources
 
 

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
 
-from hnsim.analysis.calibration_targets import backtest_summary, build_targets, simulated_values, target_label, target_table, target_year
+from hnsim.analysis.calibration_targets import backtest_summary, build_targets, residuals, simulated_values, target_label, target_table, target_year
 from hnsim.config import ConfigError, validate
+from hnsim.config.ensemble import without_members
 from hnsim.data.observed import load_observed
 from hnsim.experiment.calibration import (
     Evaluator,
@@ -30,6 +32,7 @@ from hnsim.experiment.calibration import (
     today,
     with_horizon,
 )
+from hnsim.experiment.history_matching import HistoryMatch, history_match
 from hnsim.experiment.sweep_file import lookup
 from hnsim.model.calendar import fy_label
 
@@ -45,6 +48,8 @@ class FitResult:
     evaluations: int
     notes: list[str]
     history: pd.DataFrame
+    members: pd.DataFrame | None = None  # history matching: member, then config paths
+    matched: HistoryMatch | None = None
 
 
 def first_financial_year(data: dict[str, Any]) -> str:
@@ -71,6 +76,9 @@ def fit(
     progress: Callable[[str], None] | None = None,
     executor: Executor | None = None,
     observed: pd.DataFrame | None = None,
+    method: str | None = None,
+    members: int | None = None,
+    cache_dir: Path | None = None,
 ) -> FitResult:
     """Fit the config's free parameters to the observed series up to ``fit_until``; run the result
     ``report_replications`` times and tabulate every target up to ``report_until`` (default: the
@@ -80,6 +88,7 @@ def fit(
     case ``data_dir`` only names where they came from in the fit record. Evaluations run on
     ``executor`` if given, else on ``workers`` local processes.
     """
+    data = without_members(data)
     config = validate(data, "config")
     if config.calibration is None:
         raise ConfigError(["config: no calibration section: list the free parameters under calibration.free (see docs/calibration.md)"])
@@ -100,6 +109,9 @@ def fit(
         say(f"evaluation {n:>3}/{max_evaluations}: objective {objective:8.3f} (best {best:.3f})")
 
     evaluator = Evaluator(fit_data, searched, targets, replications, seed, workers, executor, on_evaluation)
+    method = method or spec.method
+    if method == "history_matching":
+        return _fit_ensemble(data, spec, evaluator, observed, data_dir, fit_until, report_until, report_replications, members, cache_dir, say, linear, targets)
     begin = current_values(fit_data, searched) if start == "config" else [from_mid(p) for p in searched]
     say(f"fitting {len(searched)} parameters to {sum(t.weight > 0 and t.how == 'search' for t in targets)} targets up to {fit_until}, {replications} replications per evaluation (common random numbers)")
     values, objective = search(evaluator, begin, max_evaluations)
@@ -129,6 +141,66 @@ def fit(
     out = calibrated_data(data, spec, fitted, record, describe)
     validate(out, "calibrated config")
     return FitResult(out, table, annual, objective, evaluator.evaluations, notes, pd.DataFrame(evaluator.history))
+
+
+def _fit_ensemble(data: dict[str, Any], spec, evaluator: Evaluator, observed: pd.DataFrame, data_dir, fit_until: int, report_until: int | None,
+                  report_replications: int, members: int | None, cache_dir: Path | None, say: Callable[[str], None], linear, targets) -> FitResult:
+    """History matching (:mod:`hnsim.experiment.history_matching`): the members, the config set to
+    their medians with the ensemble attached, and a final run of ``report_replications``
+    replications, replication r on member r."""
+    ensemble = spec.ensemble
+    n_members = members or (ensemble.members if ensemble else 100)
+    searched = evaluator.free
+    say(f"history matching {len(searched)} parameters ({len(spec.uncertain)} more drawn, not fitted) to the published figures up to {fit_until}; "
+        f"{evaluator.replications} replication(s) per design point, {n_members} members")
+    matched = history_match(evaluator, searched, list(spec.uncertain), targets, n_members,
+                            design_points=ensemble.design_points if ensemble else None, waves=ensemble.waves if ensemble else 3,
+                            cache_dir=cache_dir, progress=say)
+    centre = dict(zip([p.path for p in searched], matched.centre))
+    report_until = report_until or fit_until
+    first_fy = first_financial_year(data)
+    report_targets = build_targets(observed, first_fy, fy_label(report_until - 1), report_until)
+    table_rows = matched.members.drop(columns="member").to_dict("records")
+    provenance = f"history matching, {len(matched.waves)} waves of {matched.waves[0].design_points} design points, {n_members} members, fitted {today()} to {data_dir} up to {fit_until}"
+    ensemble_data = {"members": n_members, "table": table_rows, "provenance": provenance, "waves": len(matched.waves),
+                     **({"design_points": ensemble.design_points} if ensemble and ensemble.design_points else {})}
+
+    def with_members(d: dict[str, Any]) -> dict[str, Any]:
+        d = copy.deepcopy(d)
+        d["calibration"] = dict(d["calibration"]) | {"ensemble": ensemble_data, "method": "history_matching"}
+        return d
+
+    final = with_members(set_parameters(with_horizon(data, report_until), searched, matched.centre))
+    say(f"final run: {report_replications} replications, replication r on member r")
+    annual = evaluator.annual([final], report_replications)[0]
+    notes = list(matched.notes)
+    fitted = dict(centre)
+    if linear:
+        money, money_notes = solve_money(final, annual, targets, linear)
+        notes += money_notes
+        if money:
+            fitted |= money
+            final = set_parameters(final, [p for p in linear if p.path in money], [money[p.path] for p in linear if p.path in money])
+            say("money solved from the members' mean spend: " + ", ".join(f"{k.split('.')[1]} £{v:,.0f}" for k, v in money.items()) + f"; rerun {report_replications} replications")
+            annual = evaluator.annual([final], report_replications)[0]
+    values_table = simulated_values(annual, report_targets)
+    table = target_table(values_table, report_targets, fit_until if report_until != fit_until else None)
+    table.insert(1, "label", table["target"].map(target_label))
+    fitted_rows = table[table["year"] <= fit_until] if "fitted" in table else table
+    coverage = float(fitted_rows["inside_90"].mean()) if len(fitted_rows) else math.nan
+    notes.append(f"{100 * coverage:.0f}% of the published figures up to {fit_until} lie inside the members' 90% interval; "
+                 f"{matched.effective_parameters:.1f} effective parameters (of {len(searched)} free) against {matched.data_points} figures fitted; "
+                 f"likelihood tempered to {matched.temperature:.3f} for an effective sample of {matched.ess:.0f} candidates")
+    objective = float(np.mean(residuals(simulated_values(annual, targets), targets) ** 2))
+    record = {"date": today(), "data_dir": str(data_dir), "fit_until": int(fit_until), "objective": round(objective, 4) if math.isfinite(objective) else 0.0,
+              "replications": int(evaluator.replications), "evaluations": int(evaluator.evaluations), "method": "history_matching", "members": int(n_members),
+              "effective_parameters": round(matched.effective_parameters, 2), "data_points": int(matched.data_points)}
+    first_year = min(t.year for t in targets)
+    describe = f"SEN2 and finance figures ({data_dir}) {first_year}-{fit_until}, posterior median of {n_members} history-matched members"
+    out = calibrated_data(with_members(data), spec, fitted, record, describe)
+    validate(out, "calibrated config")
+    history = matched.points.rename(columns={"wave": "evaluation"})
+    return FitResult(out, table, annual, objective, evaluator.evaluations, notes, history, matched.members, matched)
 
 
 def without_later_years(data: dict[str, Any], fit_until: int) -> dict[str, Any]:
@@ -174,7 +246,8 @@ def check_backtest(observed: pd.DataFrame, data_dir: str | Path, fit_until: int)
 
 def backtest(data: dict[str, Any], data_dir: str | Path, fit_until: int, replications: int, max_evaluations: int, report_replications: int,
              workers: int = 1, progress: Callable[[str], None] | None = None, executor: Executor | None = None,
-             observed: pd.DataFrame | None = None) -> BacktestResult:
+             observed: pd.DataFrame | None = None, method: str | None = None, members: int | None = None,
+             cache_dir: Path | None = None) -> BacktestResult:
     """Calibrate on the observed years up to ``fit_until`` only, starting from the middle of each
     range (so nothing of the later years leaks in), then measure the error on the later years.
 
@@ -183,6 +256,7 @@ def backtest(data: dict[str, Any], data_dir: str | Path, fit_until: int, replica
     observed = load_observed(data_dir) if observed is None else observed
     last = check_backtest(observed, data_dir, fit_until)
     result = fit(without_later_years(data, fit_until), data_dir, fit_until, replications, max_evaluations, report_replications, workers,
-                 start="centre", report_until=last, progress=progress, executor=executor, observed=observed)
+                 start="centre", report_until=last, progress=progress, executor=executor, observed=observed, method=method, members=members,
+                 cache_dir=cache_dir)
     test, mape = backtest_summary(result.table, fit_until)
     return BacktestResult(result, test, mape, fit_until, last)

@@ -19,7 +19,7 @@ import pandas as pd
 from hnsim.analysis.summary import summarise
 from hnsim.config import Config, config_dict, config_sha256
 from hnsim.errors import InputError
-from hnsim.experiment.runner import metrics_table
+from hnsim.experiment.runner import member_config, metrics_table
 from hnsim.model import annual_metrics, compile_parameters
 from hnsim.results import store
 from hnsim.results.event_log import has_event_log, read_event_log
@@ -88,8 +88,10 @@ def recost(run_dir: str | Path, config: Config, out_dir: str | Path, config_path
     store.write_json(manifest, out / "manifest.json")
     started = time.perf_counter()
     try:
-        params = compile_parameters(config)
-        tables = [metrics_table(annual_metrics(log, params), params, scenario, replication) for scenario, replication, log in read_event_log(source.out_dir)]
+        tables = []
+        for scenario, replication, log in read_event_log(source.out_dir):
+            params = compile_parameters(member_config(config, replication, scenario))  # each member's own costs
+            tables.append(metrics_table(annual_metrics(log, params), params, scenario, replication))
     except BaseException as exc:
         mark_failed(manifest, out, exc)
         raise

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from hnsim.config import Config, config_dict, validate
+from hnsim.config.ensemble import ensemble_table, member_data, member_of
 from hnsim.experiment.executors import as_finished, local_processes
 from hnsim.model import Parameters, annual_metrics, compile_parameters, simulate
 from hnsim.results.event_log import LogTables, log_tables
@@ -56,13 +57,27 @@ def run_replication(config: Config | dict, replication: int, seed: int, scenario
     ``config`` may be plain data (as sent to worker processes, since validated generic models do
     not pickle); it is validated again here.
     """
-    if not isinstance(config, Config):
-        config = validate(config, f"scenario {scenario}")
+    config = member_config(config, replication, scenario)
     params = compile_parameters(config)
     log = simulate(config, replication, seed, params)
     table = metrics_table(annual_metrics(log, params), params, scenario, replication)
     tables = log_tables(log, config.simulation.start_date, scenario, replication) if keep_log else None
     return ReplicationResult(scenario, replication, table, int(log.sim_events), tables)
+
+
+def member_config(config: Config | dict, replication: int, scenario: str = "baseline") -> Config:
+    """The config replication ``replication`` simulates: with a posterior ensemble, its member's
+    parameter set (member r mod members, the same in every scenario); else the config itself."""
+    data = config if isinstance(config, dict) else None
+    if isinstance(config, Config):
+        ensemble = config.calibration.ensemble if config.calibration else None
+        if ensemble is None or not ensemble.table:
+            return config
+        data = config_dict(config)
+    assert data is not None
+    if ensemble_table(data) is None:
+        return validate(data, f"scenario {scenario}")
+    return validate(member_data(data, replication), f"scenario {scenario}, ensemble member {member_of(replication, len(ensemble_table(data) or []))}")
 
 
 Task = tuple[str, Config, int]  # scenario, config, replication

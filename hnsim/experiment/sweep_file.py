@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hnsim.config.paths import normalise
+from hnsim.config.ensemble import attach_members, drop_member_paths, leaf_paths
 from hnsim.config.load import ConfigError, apply_overrides, deep_merge, read_yaml, validate, validation_problems
 from hnsim.experiment.outcomes import Outcome, check_outcomes
 
@@ -206,9 +207,10 @@ def load_sweep(path: str | Path, check_metrics: bool = True) -> Sweep:
         raise ConfigError(validation_problems(exc, str(path))) from None
     folder = path.parent
     base_path = folder / spec.base
-    data = read_yaml(base_path)
+    data = attach_members(read_yaml(base_path), base_path)
     for overlay in spec.overlays:
-        data = deep_merge(data, read_yaml(folder / overlay))
+        body = read_yaml(folder / overlay)
+        data = drop_member_paths(deep_merge(data, body), leaf_paths(body))
     source = " + ".join([str(base_path)] + [str(folder / o) for o in spec.overlays])
     base_config = validate(data, source)
     seed = base_config.simulation.seed if spec.seed is None else spec.seed

@@ -94,17 +94,31 @@ def write_report(result, observed: pd.DataFrame, out_dir: Path, title: str, conf
     ``annual``, ``history``, ``notes``); ``extra`` is Markdown put before the targets.
     """
     out_dir = store.writable_directory(out_dir)
-    store.write_text("# Calibrated by hnsim calibrate; every fitted value's source says so.\n" + yaml.safe_dump(result.data, sort_keys=False, allow_unicode=True, width=200),
+    data = result.data
+    members = getattr(result, "members", None)
+    if members is not None:
+        ensemble_name = f"{Path(config_name).stem}.ensemble.csv"
+        store.write_csv(members, out_dir / ensemble_name)
+        data = dict(data)
+        data["calibration"] = dict(data["calibration"])
+        data["calibration"]["ensemble"] = {k: v for k, v in data["calibration"]["ensemble"].items() if k != "table"} | {"file": ensemble_name}
+    store.write_text("# Calibrated by hnsim calibrate; every fitted value's source says so.\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=200),
                      out_dir / config_name)
     store.write_csv(result.table, out_dir / "fit_report.csv")
     store.write_csv(result.history, out_dir / "fit_history.csv")
     figures = write_figures(result.annual, observed, out_dir)
     met = result.table[result.table["required"]]
     fit = result.data["calibration"]["fit"]
-    lines = [f"# {title}", "",
-             f"Fitted {fit['date']} to `{fit['data_dir']}` up to {fit['fit_until']}: {fit['evaluations']} parameter sets of {fit['replications']} replications each "
-             f"(common random numbers), objective {fit['objective']:.3f} (mean squared error in tolerances). Simulated values below are from "
-             f"{int(result.table['replications'].max())} replications of the calibrated config.", "",
+    if fit.get("method") == "history_matching":
+        how = (f"Fitted {fit['date']} to `{fit['data_dir']}` up to {fit['fit_until']} by history matching: {fit['evaluations']} design points of "
+               f"{fit['replications']} replication(s) each (common random numbers), {fit['members']} members drawn (`{Path(config_name).stem}.ensemble.csv`). "
+               f"Effective parameters {fit.get('effective_parameters')} against {fit.get('data_points')} figures fitted. Simulated values below are from "
+               f"{int(result.table['replications'].max())} replications, replication r on member r, so the 90% intervals carry parameter and path uncertainty.")
+    else:
+        how = (f"Fitted {fit['date']} to `{fit['data_dir']}` up to {fit['fit_until']}: {fit['evaluations']} parameter sets of {fit['replications']} replications each "
+               f"(common random numbers), objective {fit['objective']:.3f} (mean squared error in tolerances). Simulated values below are from "
+               f"{int(result.table['replications'].max())} replications of the calibrated config.")
+    lines = [f"# {title}", "", how, "",
              f"Required targets met: {int(met['within_tolerance'].sum())} of {len(met)}.", "", extra,
              "## Targets", "", markdown_table(result.table), "",
              "Tolerances: January totals 3%; setting shares 3 percentage points of the SEN2 setting total; requests and new plans 10%; "
