@@ -42,6 +42,7 @@ from hnsim.config.base import (  # noqa: F401  (re-exported: the vocabularies be
 )
 from hnsim.config.calibration import CalibrationSpec
 from hnsim.config.levers import Lever
+from hnsim.config.trends import Trends
 
 
 class _Family(Frozen):
@@ -312,6 +313,7 @@ class Assessment(Frozen):
     drafting_days: Distribution = Field(description="days from assessment to the final plan")
     plan_probability: Sourced[Probability] = Field(description="share of assessed children issued a plan")
     deadline_weeks: int = Field(20, ge=1)
+    post16_requests_per_year: Sourced[NonNegative] | None = Field(None, description="requests per year at the start date from young people aged 16-19 in further education without a plan (a Poisson stream on the request trend); none means 0")
 
 
 class SpecialFull(Frozen):
@@ -440,6 +442,27 @@ class Config(Frozen):
     finance: Finance
     levers: dict[str, Lever] = Field(default_factory=dict, description="strategy levers by name; each off unless enabled")
     calibration: CalibrationSpec | None = None
+    trends: Trends | None = Field(None, description="trending, damped drivers of demand; none keeps the request steps of sen_support")
+
+    @model_validator(mode="after")
+    def _one_request_trend(self) -> "Config":
+        trends, s, start = self.trends, self.sen_support, self.simulation.start_date
+        if trends is None:
+            return self
+        problems = []
+        if trends.requests is not None:
+            for key in ("request_trend", "request_multiplier_by_year"):
+                if getattr(s, key) is not None:
+                    problems.append(f"trends.requests and sen_support.{key} both move the request hazard; give one (trends.requests replaces sen_support.{key})")
+        if trends.request_transition is not None and s.request_multiplier_by_year is not None:
+            problems.append("trends.request_transition and sen_support.request_multiplier_by_year both describe the years of the 2014 reforms; give one")
+        if trends.data_end < start:
+            problems.append(f"trends.data_end ({trends.data_end}) is before simulation.start_date ({start}); give the last date the data inform, on or after the start")
+        if trends.request_transition is not None and trends.request_transition.until_date <= start:
+            problems.append(f"trends.request_transition.until_date ({trends.request_transition.until_date}) must be after simulation.start_date ({start})")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _bespoke_costed(self) -> "Config":

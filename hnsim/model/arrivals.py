@@ -15,7 +15,7 @@ import numpy as np
 
 from hnsim.config.schema import SETTINGS
 from hnsim.model import records as R
-from hnsim.model.calendar import DAYS_PER_YEAR
+from hnsim.model.calendar import DAYS_PER_YEAR, RECEPTION_AFTER_BIRTH_YEARS, RECEPTION_AGE
 from hnsim.model.hazard import Clock
 from hnsim.model.no_plan import Entrants, phases_of
 from hnsim.model.parameters import FLAT, ArrivalRules, Shares, choose, choose_many
@@ -26,6 +26,7 @@ from hnsim.model.streams import (
     ORIGIN_INITIAL,
     ORIGIN_MOVED_IN,
     ORIGIN_POST16_CONVERSION,
+    ORIGIN_POST16_REQUEST,
     child_keys,
     stream,
     uniforms,
@@ -41,6 +42,11 @@ AP_AGES = (11, 16)
 EHE_AGES = (5, 16)
 #: Ages of young people in further education given plans as learning difficulty assessments converted.
 POST16_CONVERSION_AGES = (16, 20)
+
+#: Ages (on 31 August before the request) of young people in further education requesting an
+#: assessment, and their weights. Assumption: most ask in their first years of FE, as the needs a
+#: school met go unmet in a larger college; by 19 most who will ask have asked.
+POST16_REQUEST_AGE_WEIGHTS = ((16, 0.4), (17, 0.3), (18, 0.2), (19, 0.1))
 
 #: Setting of a plan on roll in a phase the config gives no setting shares for: young people past 19 are in FE.
 SETTING_WITHOUT_SHARES = {R.PHASE_POST19: "post16_fe"}
@@ -166,6 +172,31 @@ class Arrivals:
         world.log.events(entrants.days[excluded], R.EV_PERMANENT_EXCLUSION, entrants.ids[excluded])
         return entrants
 
+    def post16_requests(self) -> list[R.Child]:
+        """Young people aged 16-19 in further education without a plan who request an assessment:
+        a Poisson stream on the request clock of the config (its trend and transition, not the
+        levers, which act on schools' SEN support). Each is returned with its request day set and
+        no spell (it has none until a plan is made), for the assessment stage."""
+        world, rules = self.world, self.rules
+        if rules.post16_requests_per_day <= 0:
+            return []
+        rng = stream(world.seed, world.replication, "post16_request")
+        days = self._poisson_days(rng, rules.post16_requests_per_day, world.params.clock("sen_support.request", R.PHASE_POST16))
+        ages = np.array([age for age, _ in POST16_REQUEST_AGE_WEIGHTS])
+        chosen = ages[choose_many(cumulative_weights(POST16_REQUEST_AGE_WEIGHTS), rng.random(len(days)))]
+        within = rng.random(len(days))
+        timeline, out = world.timeline, []
+        need_phase = R.PHASE_POST16 if R.PHASE_POST16 in self.rules.need_shares else R.PHASE_SECONDARY
+        for index, (day, age, u) in enumerate(zip(days.tolist(), chosen.tolist(), within.tolist())):
+            # national curriculum year age - 4, so born in the academic year starting cohort - 5
+            cohort = timeline.academic_year(day) - (age - RECEPTION_AGE)
+            first, last = timeline.sept1(cohort - RECEPTION_AFTER_BIRTH_YEARS), timeline.sept1(cohort - RECEPTION_AFTER_BIRTH_YEARS + 1)
+            child = world.new_child(ORIGIN_POST16_REQUEST, index, first + u * (last - first), 0)
+            world.set_need(child, self.random_need(need_phase, child.draws.uniform()))
+            child.phase, child.spell_start, child.day, child.request_day = world.phase_of(child, day), day, day, day
+            out.append(child)
+        return out
+
     # ---------------------------------------------------------------- arrivals with a plan
     def moves_in(self, start: Start) -> Generator:
         """Families with plans moving into the area (a SimPy process)."""
@@ -208,4 +239,9 @@ class Arrivals:
                 start(child)
 
 
-__all__ = ["Arrivals", "INITIAL_PLAN_AGES", "Shares"]
+def cumulative_weights(weights: tuple[tuple[int, float], ...]) -> Shares:
+    """Cumulative weights in the order given (for :func:`choose_many`)."""
+    return tuple(np.cumsum([w for _, w in weights]).tolist())
+
+
+__all__ = ["Arrivals", "INITIAL_PLAN_AGES", "POST16_REQUEST_AGE_WEIGHTS", "Shares"]

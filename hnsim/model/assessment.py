@@ -32,6 +32,13 @@ class AssessmentStage:
         self.with_plan = with_plan  # starts a placed plan holder's journey
         self.foresight: Foresight | None = None  # plans foreseen at the start (see hnsim.model.speculation)
         self.resume: Callable[[R.Child, int], None] | None = None  # continues a child from its foreseen journey
+        self.from_fe: set[int] = set()  # ids of young people whose request came from further education
+
+    def request_from_fe(self, child: R.Child) -> None:
+        """A request from a young person in further education without a plan (no spell of its own until a plan is made)."""
+        self.from_fe.add(child.id)
+        self.world.log.event(child.request_day, R.EV_POST16_REQUEST, child.id)
+        self.request(child)
 
     def _at(self, day: float, step: Callable[[R.Child, object], None], child: R.Child) -> None:
         env = self.world.env
@@ -97,7 +104,11 @@ class AssessmentStage:
             world.log.spell(child.id, child.state, child.phase, child.spell_start, now)  # the no-plan spell ends
             self.resume(child, foreseen)
             return
-        self.placement.place_new_plan(child)
+        if child.id in self.from_fe:
+            self.from_fe.discard(child.id)
+            self.placement.place_fe_request(child)
+        else:
+            self.placement.place_new_plan(child)
         self.with_plan(child)
 
     def _without_plan(self, child: R.Child) -> None:
@@ -105,6 +116,7 @@ class AssessmentStage:
         world = self.world
         now = world.env.now
         world.split_at_transfers(child, now)
+        self.from_fe.discard(child.id)
         if child.phase >= R.PHASE_POST16:  # a young person without a plan leaves the model
             world.leave(child, R.EV_NO_PLAN_EXIT, now)
             return

@@ -125,6 +125,63 @@ def trend_clock(start_day: float, horizon: float, growth_per_year: float, from_d
     return Clock(knots, multipliers)
 
 
+def damped_years(t: float, from_day: float, data_end_day: float, damping: float) -> float:
+    """Years of growth at full rate equivalent to a trend from ``from_day`` at day ``t``, damped after ``data_end_day``.
+
+    The growth rate holds until ``data_end_day`` (T) and decays by ``damping`` (phi) a year after
+    it; the log multiplier of growth g is ``log(1+g)`` times this. With t0 = ``from_day`` <= T, after T
+    it is ``(T - t0) + (1 - phi^(t-T)) / (-ln phi)`` (in years): phi = 1 gives ``t - t0``, phi = 0
+    gives ``T - t0`` (flat after T). Before t0 it is 0.
+    """
+    if t <= from_day:
+        return 0.0
+    if t <= data_end_day or damping == 1.0:
+        return (t - from_day) / DAYS_PER_YEAR
+    full = max(data_end_day - from_day, 0.0) / DAYS_PER_YEAR  # years at full rate (none if the trend starts after T)
+    if damping == 0.0:
+        return full
+    a, b = max(from_day, data_end_day), t  # the damped stretch
+    years_a, years_b = (a - data_end_day) / DAYS_PER_YEAR, (b - data_end_day) / DAYS_PER_YEAR
+    return full + (damping**years_a - damping**years_b) / -math.log(damping)
+
+
+def damped_trend_clock(start_day: float, horizon: float, growth_per_year: float, from_day: float, data_end_day: float, damping: float) -> Clock:
+    """Multiplier ``(1 + g)^damped_years(t)`` (see :func:`damped_years`) on a monthly grid to the horizon.
+
+    Each month uses the multiplier at its midpoint, as :func:`trend_clock` does.
+    """
+    if growth_per_year == 0:
+        return Clock.flat()
+    step = DAYS_PER_YEAR / 12
+    knots = [min(start_day, from_day)]
+    multipliers = [1.0]
+    log_growth = math.log1p(growth_per_year)
+    t = from_day
+    while t < horizon:
+        mid = min(t + step / 2, horizon)
+        knots.append(t)
+        multipliers.append(math.exp(log_growth * damped_years(mid, from_day, data_end_day, damping)))
+        t += step
+    return Clock(knots, multipliers)
+
+
+def linear_clock(start_day: float, until_day: float, start_multiplier: float) -> Clock:
+    """Multiplier moving linearly from ``start_multiplier`` at ``start_day`` to 1 at ``until_day`` (1 after), monthly midpoints."""
+    if start_multiplier == 1.0 or until_day <= start_day:
+        return Clock.flat()
+    step = DAYS_PER_YEAR / 12
+    knots, multipliers = [], []
+    t = start_day
+    while t < until_day:
+        mid = min(t + step / 2, until_day)
+        knots.append(t)
+        multipliers.append(start_multiplier + (1.0 - start_multiplier) * (mid - start_day) / (until_day - start_day))
+        t += step
+    knots.append(until_day)
+    multipliers.append(1.0)
+    return Clock(knots, multipliers)
+
+
 def step_clock(knots: Sequence[float], multipliers: Sequence[float]) -> Clock:
     """A clock from explicit steps (used for levers and shocks)."""
     order = np.argsort(knots, kind="stable")

@@ -8,6 +8,7 @@ clocks. The stages of the model receive these groups and never read the config.
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Callable, Mapping
@@ -15,9 +16,10 @@ from typing import Callable, Mapping
 import numpy as np
 
 from hnsim.config.schema import NEEDS, PHASES, SETTINGS, SPECIAL_POOLS, Config, Trend
+from hnsim.config.trends import GrowthFrom, Trends
 from hnsim.model.calendar import Calendar, Timeline
 from hnsim.model.distributions import sampler
-from hnsim.model.hazard import Clock, per_day, trend_clock
+from hnsim.model.hazard import Clock, damped_trend_clock, damped_years, linear_clock, per_day, trend_clock
 
 FLAT = Clock.flat()
 POST16_OPTIONS = ("stay", "post16_fe", "post16_specialist", "cease")
@@ -25,6 +27,8 @@ POST16_OPTIONS = ("stay", "post16_fe", "post16_specialist", "cease")
 POST16_GROUPS = ("school", "special", "independent")
 #: Hazards with a trend clock from the config (the others are flat unless a lever acts).
 TRENDED = ("identification", "sen_support.request", "sen_support.exclusion", "sen_support.ehe")
+#: Settings a plan made on a request from further education may name (the young person is in FE).
+FE_REQUEST_SETTINGS = ("post16_fe", "post16_specialist")
 
 Shares = tuple[float, ...]  # cumulative shares, for :func:`choose`
 
@@ -125,13 +129,14 @@ class AssessmentRules:
 class PlacementRules:
     """Where plans are placed: settings at first plan, full special schools, phase transfers."""
 
-    first_setting: Mapping[tuple[int, int], Shares]  # (phase, need) -> cumulative over SETTINGS
+    first_setting_by_fy: tuple[Mapping[tuple[int, int], Shares], ...]  # by simulated financial year: (phase, need) -> cumulative over SETTINGS
     independent_when_full: float
     max_wait_days: float  # inf: no limit
     transfer_to_special: tuple[float, ...]  # by phase entered
     post16_destinations: Mapping[str, Shares]  # setting group -> cumulative over POST16_OPTIONS
-    post19_continue: float
+    post19_continue_by_fy: tuple[float, ...]  # by simulated financial year of the transfer
     post16_cease_by_fy: tuple[float, ...]
+    fe_request_specialist: tuple[float, ...]  # by phase: share of plans on a request from FE naming a specialist college
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,7 @@ class ArrivalRules:
     move_in_ages: tuple[int, ...]
     move_in_age_shares: Shares
     post16_conversions_by_fy: tuple[float, ...]
+    post16_requests_per_day: float  # requests from further education at the start date, on the request clock
 
 
 @dataclass(frozen=True)
@@ -202,17 +208,56 @@ def _by_year_clock(calendar: Calendar, multipliers: Mapping[str, float]) -> Cloc
     return Clock(knots, values)
 
 
+def _damped(calendar: Calendar, trends: Trends, growth: GrowthFrom | None) -> Clock:
+    """The clock of a damped trend (``trends``), flat if none is given."""
+    if growth is None:
+        return FLAT
+    return damped_trend_clock(0.0, calendar.horizon, growth.growth_per_year.value, calendar.day(growth.from_date),
+                              calendar.day(trends.data_end), trends.damping.value)
+
+
+def _times(a: Clock, b: Clock) -> Clock:
+    return b if a is FLAT else a if b is FLAT else a.times(b)
+
+
 def _clocks(config: Config, calendar: Calendar) -> dict[str, tuple[Clock, ...]]:
-    s = config.sen_support
-    trends = {"identification": config.identification.trend, "sen_support.request": s.request_trend,
-              "sen_support.exclusion": s.exclusion_trend, "sen_support.ehe": s.ehe_trend}
-    clocks = {name: _trend(calendar, trends[name]) for name in TRENDED}
+    s, trends = config.sen_support, config.trends
+    steps = {"identification": config.identification.trend, "sen_support.request": s.request_trend,
+             "sen_support.exclusion": s.exclusion_trend, "sen_support.ehe": s.ehe_trend}
+    clocks = {name: _trend(calendar, steps[name]) for name in TRENDED}
     by_year = s.request_multiplier_by_year
     if by_year is not None and any(m != 1.0 for m in by_year.value.values()):
-        steps = _by_year_clock(calendar, by_year.value)
-        base = clocks["sen_support.request"]
-        clocks["sen_support.request"] = steps if base is FLAT else base.times(steps)
+        clocks["sen_support.request"] = _times(clocks["sen_support.request"], _by_year_clock(calendar, by_year.value))
+    if trends is not None:
+        # the schema refuses trends.requests beside the sen_support request steps
+        if trends.requests is not None:
+            clocks["sen_support.request"] = _damped(calendar, trends, trends.requests)
+        transition = trends.request_transition
+        if transition is not None:
+            ramp = linear_clock(0.0, calendar.day(transition.until_date), transition.start_multiplier.value)
+            clocks["sen_support.request"] = _times(clocks["sen_support.request"], ramp)
+        if trends.leave_education is not None:
+            clocks["ehcp.leave_education"] = _damped(calendar, trends, trends.leave_education)
     return {name: (clock,) * len(PHASES) for name, clock in clocks.items()}
+
+
+def odds_trend_by_fy(calendar: Calendar, trends: Trends | None, growth: GrowthFrom | None) -> tuple[float, ...]:
+    """Multiplier on the odds of a probability in each simulated financial year: the damped trend
+    (:func:`~hnsim.model.hazard.damped_years`) at the middle of the year; all 1 without a trend."""
+    bounds = calendar.fy_bounds()
+    if trends is None or growth is None or growth.growth_per_year.value == 0.0:
+        return (1.0,) * len(bounds)
+    log_growth = math.log1p(growth.growth_per_year.value)
+    from_day, end_day, phi = calendar.day(growth.from_date), calendar.day(trends.data_end), trends.damping.value
+    return tuple(math.exp(log_growth * damped_years((first + last) / 2, from_day, end_day, phi)) for _, first, last in bounds)
+
+
+def scale_odds(p: float, odds_multiplier: float) -> float:
+    """A probability with its odds multiplied (0 and 1 stay)."""
+    if odds_multiplier == 1.0 or p in (0.0, 1.0):
+        return p
+    odds = p / (1 - p) * odds_multiplier
+    return odds / (1 + odds)
 
 
 def _pool_schedules(config: Config, calendar: Calendar) -> dict[str, tuple[tuple[float, int], ...]]:
@@ -267,22 +312,35 @@ def _assessment(config: Config, calendar: Calendar) -> AssessmentRules:
 
 
 def _placement(config: Config, calendar: Calendar) -> PlacementRules:
-    pl = config.placement
+    pl, trends = config.placement, config.trends
     multipliers = need_multipliers(pl.special_need_multiplier.value)
-    first = {}
-    for phase_name, shares in pl.first_setting_shares.value.items():
-        for need, m in enumerate(multipliers):
-            first[(PHASES.index(phase_name), need)] = cumulative(scale_special_odds(shares, m), SETTINGS)
+
+    def first_settings(trend: float) -> Mapping[tuple[int, int], Shares]:
+        return MappingProxyType({(PHASES.index(phase_name), need): cumulative(scale_special_odds(shares, m * trend), SETTINGS)
+                                 for phase_name, shares in pl.first_setting_shares.value.items() for need, m in enumerate(multipliers)})
+
+    special_trend = odds_trend_by_fy(calendar, trends, trends.special_first_setting if trends else None)
+    tables = {m: first_settings(m) for m in dict.fromkeys(special_trend)}  # one table per distinct multiplier
+    post19_trend = odds_trend_by_fy(calendar, trends, trends.post19_continue if trends else None)
+    post19 = pl.transfer.post19_continue_probability.value
     max_wait = pl.when_special_full.max_wait_days
     cease = pl.transfer.post16_cease_probability_by_year
+    fe_shares = [pl.first_setting_shares.value.get(p, {}) for p in PHASES]
     return PlacementRules(
-        first_setting=MappingProxyType(first), independent_when_full=pl.when_special_full.independent_probability.value,
+        first_setting_by_fy=tuple(tables[m] for m in special_trend), independent_when_full=pl.when_special_full.independent_probability.value,
         max_wait_days=max_wait.value if max_wait is not None else float("inf"),
         transfer_to_special=tuple(pl.transfer.mainstream_to_special_probability.value.get(p, 0.0) for p in PHASES),
         post16_destinations=MappingProxyType({g: cumulative(v, POST16_OPTIONS) for g, v in pl.transfer.post16_destinations.value.items()}),
-        post19_continue=pl.transfer.post19_continue_probability.value,
+        post19_continue_by_fy=tuple(scale_odds(post19, m) for m in post19_trend),
         post16_cease_by_fy=_by_fy(calendar, cease.value if cease else {}, 0.0),
+        fe_request_specialist=tuple(_share_of(shares, "post16_specialist", FE_REQUEST_SETTINGS) for shares in fe_shares),
     )
+
+
+def _share_of(shares: Mapping[str, float], key: str, among: tuple[str, ...]) -> float:
+    """The share of ``key`` among the settings ``among`` (0 if none of them has a share)."""
+    total = sum(shares.get(k, 0.0) for k in among)
+    return shares.get(key, 0.0) / total if total > 0 else 0.0
 
 
 def _arrivals(config: Config, calendar: Calendar) -> ArrivalRules:
@@ -300,6 +358,7 @@ def _arrivals(config: Config, calendar: Calendar) -> ArrivalRules:
         moves_in_per_day=per_day(e.move_in_per_year.value), move_in_ages=move_ages,
         move_in_age_shares=cumulative({str(a): w for a, w in e.move_in_age_weights.value.items()}, tuple(str(a) for a in move_ages)) if move_ages else (),
         post16_conversions_by_fy=_by_fy(calendar, e.post16_conversions_by_year.value, 0.0),
+        post16_requests_per_day=per_day(config.assessment.post16_requests_per_year.value) if config.assessment.post16_requests_per_year else 0.0,
     )
 
 
@@ -314,4 +373,4 @@ def compile_parameters(config: Config) -> Parameters:
     )
 
 
-__all__ = ["FLAT", "POST16_OPTIONS", "Parameters", "choose", "choose_many", "compile_parameters", "cumulative", "need_multipliers", "phase_rates"]
+__all__ = ["FE_REQUEST_SETTINGS", "FLAT", "POST16_OPTIONS", "Parameters", "odds_trend_by_fy", "scale_odds", "choose", "choose_many", "compile_parameters", "cumulative", "need_multipliers", "phase_rates"]

@@ -122,6 +122,8 @@ class PathwayModel:
         if on_roll:
             self.start_on_roll(on_roll)
         self.enter_without_plan(Entrants.concat(without_plan))
+        for child in arrivals.post16_requests():
+            self.assessment.request_from_fe(child)
         world.env.process(arrivals.moves_in(self.start_with_plan))
         world.env.process(arrivals.post16_conversions(self.start_with_plan))
         horizon = world.horizon
@@ -130,7 +132,8 @@ class PathwayModel:
             self.assessment.foresight.commit(world.log)
         for child in world.alive.values():
             world.split_at_transfers(child, horizon)
-            world.log.spell(child.id, child.state, child.phase, child.spell_start, horizon)
+            if child.state >= 0:  # a request from further education still open at the horizon has no spell
+                world.log.spell(child.id, child.state, child.phase, child.spell_start, horizon)
         world.log.sim_events = world.env.scheduled
         return world.log.finish()
 

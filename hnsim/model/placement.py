@@ -38,16 +38,31 @@ class PlacementStage:
             return (SEMH_POOL, "special_secondary") if child.need == SEMH else ("special_secondary",)
         return ("special_post16",)
 
-    def first_setting(self, child: R.Child, phase: int) -> str:
-        """The setting named in a new plan, by phase and need (one draw)."""
-        shares = self.rules.first_setting.get((phase, child.need))
+    def first_setting(self, child: R.Child, phase: int, day: float) -> str:
+        """The setting named in a new plan on ``day``, by phase, need and financial year (one draw)."""
+        shares = self.rules.first_setting_by_fy[self.world.timeline.fy_index(day)].get((phase, child.need))
         return SETTINGS[choose(shares, child.draws.uniform())] if shares else "mainstream"
 
     def place_new_plan(self, child: R.Child) -> None:
         """Name a setting in a new plan and place the child there (on the simulation clock)."""
         now = self.world.env.now
         phase = self.world.phase_of(child, now)
-        self.enter_setting(child, self.first_setting(child, phase), phase, from_mainstream=False)
+        self.enter_setting(child, self.first_setting(child, phase, now), phase, from_mainstream=False)
+
+    def place_fe_request(self, child: R.Child) -> None:
+        """A plan made on a request from further education: FE or a specialist college, never a school.
+
+        One draw: a specialist college in the proportion the phase's first-setting shares give it
+        against FE; a post-16 strategy lever may then turn it into FE (one more draw while it acts).
+        """
+        world = self.world
+        now = world.env.now
+        phase = world.phase_of(child, now)
+        specialist = child.draws.uniform() < self.rules.fe_request_specialist[phase]
+        share = self.levers.post16_to_fe_share(now)
+        if specialist and share > 0.0 and child.draws.uniform() < share:
+            specialist = False
+        world.set_state(child, R.EHCP_POST16_SPECIALIST if specialist else R.EHCP_POST16_FE, now, phase)
 
     def place_on_roll(self, child: R.Child, setting: str, phase: int) -> None:
         """A plan on roll at the start date: special pupils keep their place, beyond capacity if need be."""

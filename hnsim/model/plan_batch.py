@@ -144,11 +144,13 @@ class PlanBatch:
                         self.clock_index[row, j] = next(i for i, c in enumerate(self.clocks) if c is clock)
                         self.option_tag[row, j], self.option_rate[row, j] = _TAG[tag], rate
                         self.n_options[row] = j + 1
-        self.first_setting = np.zeros((len(PHASES), len(NEEDS), len(SETTINGS)))
+        # by financial year, phase and need (a phase without shares is the same in every year)
+        self.first_setting = np.zeros((len(rules.first_setting_by_fy), len(PHASES), len(NEEDS), len(SETTINGS)))
         self.has_first_setting = np.zeros((len(PHASES), len(NEEDS)), dtype=bool)
-        for (phase, need), shares in rules.first_setting.items():
-            self.first_setting[phase, need] = shares
-            self.has_first_setting[phase, need] = True
+        for fy, table in enumerate(rules.first_setting_by_fy):
+            for (phase, need), shares in table.items():
+                self.first_setting[fy, phase, need] = shares
+                self.has_first_setting[phase, need] = True
         groups = ("school", "independent")
         self.destinations = np.zeros((len(groups), len(POST16_OPTIONS)))
         self.has_destinations = np.zeros(len(groups), dtype=bool)
@@ -157,6 +159,7 @@ class PlanBatch:
                 self.destinations[g] = rules.post16_destinations[group]
                 self.has_destinations[g] = True
         self.post16_cease = np.array(rules.post16_cease_by_fy)
+        self.post19_continue = np.array(rules.post19_continue_by_fy)
         self.transfer_to_special = np.array(rules.transfer_to_special)
         self.fy_starts = np.array(self.world.timeline.fy_starts)
 
@@ -183,6 +186,10 @@ class PlanBatch:
 
     def _fy_index(self, days: np.ndarray) -> np.ndarray:
         return np.clip(np.searchsorted(self.fy_starts, days, side="right") - 1, 0, len(self.fy_starts) - 1)
+
+    def first_settings(self, days: np.ndarray, phases: np.ndarray, needs: np.ndarray) -> np.ndarray:
+        """Cumulative first-setting shares of a new plan on ``days``, one row per child."""
+        return self.first_setting[self._fy_index(days), phases, needs]
 
     @staticmethod
     def _choose(cumulative: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -275,7 +282,7 @@ class PlanBatch:
         e = np.flatnonzero(school & (st == R.EHCP_EARLY_YEARS))
         if len(e):
             known = self.has_first_setting[ph[e], need[e]]
-            setting = np.where(known, self._choose(self.first_setting[ph[e], need[e]], u[e, 0]), SETTINGS.index("mainstream"))
+            setting = np.where(known, self._choose(self.first_settings(day[e], ph[e], need[e]), u[e, 0]), SETTINGS.index("mainstream"))
             used[e] += known
             stop[idx[e[setting == SETTINGS.index("special")]]] = True
             new_state[idx[e]] = _SETTING_CODE[setting]
@@ -317,7 +324,7 @@ class PlanBatch:
         # the year of turning 19
         q = np.flatnonzero(ph == R.PHASE_POST19)
         if len(q):
-            continues = u[q, 0] < self.rules.post19_continue
+            continues = u[q, 0] < self.post19_continue[self._fy_index(day[q])]
             specialist = continues & np.isin(st[q], (R.EHCP_INDEPENDENT, R.EHCP_POST16_SPECIALIST))
             share = self.to_fe_share.many(day[q]) if self.to_fe_share else np.zeros(len(q))
             drawn = specialist & (share > 0.0)

@@ -179,7 +179,7 @@ class PlanStage:
         if phase == R.PHASE_POST19:
             return self._post19(child, day, phase)
         if state == R.EHCP_EARLY_YEARS:
-            setting = placement.first_setting(child, phase)
+            setting = placement.first_setting(child, phase, day)
             if setting == "special":
                 return self._seek(child, phase, from_mainstream=False, may_wait=True)
             if setting == "independent":
@@ -233,7 +233,7 @@ class PlanStage:
     def _post19(self, child: R.Child, day: float, phase: int) -> bool | Callable[[], bool]:
         """The year of turning 19: the plan continues (in FE or a specialist college) or ceases."""
         world, state = self.world, child.state
-        continues = child.draws.uniform() < self.rules.post19_continue
+        continues = child.draws.uniform() < self.rules.post19_continue_by_fy[world.timeline.fy_index(day)]
         specialist = continues and (state in SPECIAL_STATES or state in (R.EHCP_INDEPENDENT, R.EHCP_POST16_SPECIALIST)) and not self.to_fe_instead(child, day)
 
         def rest() -> bool:

@@ -97,6 +97,7 @@ EV_SPECIAL_PLACE_WAIT_END = 19  # value: days waited in mainstream
 EV_NO_PLAN_EXIT = 20  # a child without a plan leaves the model
 EV_INITIAL = 21
 EV_ASSESSMENT_START = 22  # value: days waited for a caseworker
+EV_POST16_REQUEST = 23  # a young person in further education without a plan requests an assessment (with EV_REQUEST)
 
 EVENT_NAMES = {
     EV_IDENTIFIED: "identified",
@@ -121,6 +122,7 @@ EVENT_NAMES = {
     EV_NO_PLAN_EXIT: "no_plan_exit",
     EV_INITIAL: "initial",
     EV_ASSESSMENT_START: "assessment_start",
+    EV_POST16_REQUEST: "post16_request",
 }
 
 

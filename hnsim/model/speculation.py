@@ -89,7 +89,7 @@ def foresee(world: World, params: Parameters, batch: PlanBatch, ids: np.ndarray,
     need = needs[chosen]
     known = batch.has_first_setting[phase, need]
     u_place = u[chosen, k[chosen] + 3]
-    setting = np.where(known, batch._choose(batch.first_setting[phase, need], u_place), SETTINGS.index("mainstream"))
+    setting = np.where(known, batch._choose(batch.first_settings(day, phase, need), u_place), SETTINGS.index("mainstream"))
     used = known.astype(np.int64)
     keep = setting != SETTINGS.index("special")
     chosen, day, phase, need, setting, used = chosen[keep], day[keep], phase[keep], need[keep], setting[keep], used[keep]

@@ -22,6 +22,7 @@ STREAM_IDS: dict[str, int] = {
     "post16_conversion": 4,
     "lever_effects": 5,
     "ap_direct_entry": 6,
+    "post16_request": 7,
 }
 
 #: Where a child came from, part of its private key.
@@ -30,6 +31,7 @@ ORIGIN_IDENTIFIED = 2
 ORIGIN_MOVED_IN = 3
 ORIGIN_POST16_CONVERSION = 4
 ORIGIN_AP_DIRECT = 5
+ORIGIN_POST16_REQUEST = 6
 
 MASK64 = (1 << 64) - 1  # splitmix64 arithmetic is modulo 2**64
 GOLDEN_GAMMA = 0x9E3779B97F4A7C15

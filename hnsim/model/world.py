@@ -148,7 +148,8 @@ class World:
     def leave(self, child: R.Child, code: int, day: float) -> None:
         """The child leaves the model on ``day`` (plan ceased, or a no-plan exit)."""
         self.release_place(child)
-        self.log.spell(child.id, child.state, child.phase, child.spell_start, day)
+        if child.state >= 0:  # a young person requesting from further education has no spell until a plan
+            self.log.spell(child.id, child.state, child.phase, child.spell_start, day)
         self.log.event(day, code, child.id)
         del self.alive[child.id]
 
