@@ -97,6 +97,10 @@ EV_SPECIAL_PLACE_WAIT_END = 19  # value: days waited in mainstream
 EV_NO_PLAN_EXIT = 20  # a child without a plan leaves the model
 EV_INITIAL = 21
 EV_ASSESSMENT_START = 22  # value: days waited for a caseworker
+# The council's own actions (status_quo), of no one child (child -1):
+EV_PLACES_COMMISSIONED = 23  # on the review day; value: special places commissioned
+EV_PLACES_OPENED = 24  # on the opening day; value: special places opened
+EV_TEAM_CAPACITY = 25  # on the day it starts; value: the assessment team's new capacity
 
 EVENT_NAMES = {
     EV_IDENTIFIED: "identified",
@@ -121,6 +125,9 @@ EVENT_NAMES = {
     EV_NO_PLAN_EXIT: "no_plan_exit",
     EV_INITIAL: "initial",
     EV_ASSESSMENT_START: "assessment_start",
+    EV_PLACES_COMMISSIONED: "special_places_commissioned",
+    EV_PLACES_OPENED: "special_places_opened",
+    EV_TEAM_CAPACITY: "assessment_team_capacity",
 }
 
 
