@@ -289,3 +289,19 @@ def test_a_larger_commissioning_ceiling_never_raises_independent_placements():
     assert commissioned[0] == 0 and 0 < commissioned[20] <= 60 < commissioned[200]
     assert independent[200] <= independent[20] <= independent[0]
     assert independent[200] < 0.8 * independent[0]
+
+
+def test_a_kept_log_rebuilds_the_council_metrics(tmp_path):
+    from hnsim.results.event_log import EventLogWriter, log_tables, read_event_log
+
+    config = validate(with_status_quo(waiting_for_places(), commissioning=commissioning()))
+    params = compile_parameters(config)
+    log = simulate(config, 0, params=params)
+    writer = EventLogWriter(tmp_path, config.simulation.start_date)
+    writer.add(0, log_tables(log, config.simulation.start_date, "base", 0))
+    writer.commit()
+    [(_, _, rebuilt)] = list(read_event_log(tmp_path))
+    assert rebuilt.pool_schedules == log.pool_schedules
+    before, after = annual_metrics(log, params), annual_metrics(rebuilt, params)
+    for name in (*COUNCIL_METRICS, "special_places", "spend_special_place_funding"):
+        assert np.array_equal(before[name], after[name]), name
