@@ -43,6 +43,7 @@ from hnsim.config.base import (  # noqa: F401  (re-exported: the vocabularies be
 from hnsim.config.calibration import CalibrationSpec
 from hnsim.config.levers import Lever
 from hnsim.config.trends import Trends
+from hnsim.config.status_quo import StatusQuo
 
 
 class _Family(Frozen):
@@ -440,6 +441,7 @@ class Config(Frozen):
     capacity: Capacity
     costs: Costs
     finance: Finance
+    status_quo: StatusQuo | None = Field(None, description="the council's own responses to pressure (commissioning, staffing, gatekeeping); none holds capacity where the config leaves it")
     levers: dict[str, Lever] = Field(default_factory=dict, description="strategy levers by name; each off unless enabled")
     calibration: CalibrationSpec | None = None
     trends: Trends | None = Field(None, description="trending, damped drivers of demand; none keeps the request steps of sen_support")
@@ -469,6 +471,10 @@ class Config(Frozen):
         for name, lever in self.levers.items():
             if lever.enabled and lever.bespoke_share is not None and "bespoke" not in self.costs.settings:
                 raise ValueError(f"lever {name} places children in bespoke packages: costs.settings needs a 'bespoke' entry")
+        if self.status_quo is not None:
+            problems = self.status_quo.check_dates(self.simulation.start_date, self.simulation.end_date)
+            if problems:
+                raise ValueError("; ".join(problems))
         return self
 
 
@@ -476,5 +482,10 @@ Capacity.model_rebuild()
 
 
 def config_dict(config: Config) -> dict[str, Any]:
-    """The config as plain data (dates as ISO strings), for manifests and hashing."""
-    return config.model_dump(mode="json")
+    """The config as plain data (dates as ISO strings), for manifests and hashing.
+
+    An absent ``status_quo`` section is left out, so configs without it keep their hashes."""
+    data = config.model_dump(mode="json")
+    if data.get("status_quo") is None:
+        data.pop("status_quo", None)
+    return data

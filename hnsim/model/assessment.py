@@ -47,12 +47,17 @@ class AssessmentStage:
     def request(self, child: R.Child) -> None:
         """A request on ``child.request_day`` (now or later; the child's no-plan spell open): its decision is scheduled."""
         self.world.log.event(child.request_day, R.EV_REQUEST, child.id)
+        if self.world.council is not None:  # the council's running count of requests
+            self.world.council.requested(child.request_day)
         self._at(child.request_day + self.rules.decision_days(child.draws.uniform()), self._decide, child)
 
     def _decide(self, child: R.Child, _event: object) -> None:
         world, rules, levers, draws = self.world, self.rules, self.levers, child.draws
         now = world.env.now
-        if draws.uniform() >= rules.refusal_by_fy[world.timeline.fy_index(now)] + (levers.refusal(now) if levers.refusal else 0.0):
+        refusal = rules.refusal_by_fy[world.timeline.fy_index(now)] + (levers.refusal(now) if levers.refusal else 0.0)
+        if world.council is not None:  # gatekeeping under pressure
+            refusal = world.council.refusal(refusal)
+        if draws.uniform() >= refusal:
             self._join_queue(child)
             return
         world.log.event(now, R.EV_REFUSED, child.id)

@@ -15,6 +15,7 @@ from hnsim.config.load import ConfigError
 from hnsim.config.schema import NEEDS, PHASES, SPECIAL_POOLS, SPEND_LINES
 from hnsim.model import records as R
 from hnsim.model.calendar import PLAN_END_AGE, RECEPTION_AGE, fy_start_year
+from hnsim.model.council import council_metrics
 from hnsim.model.levers import lever_costs_by_year
 from hnsim.model.parameters import Parameters
 
@@ -242,6 +243,8 @@ def annual_metrics(log: R.EventLog, params: Parameters) -> dict[str, np.ndarray]
     out.update(_money(log, params, state, phase, start, end, out["ehcp_total"]))
     with np.errstate(invalid="ignore", divide="ignore"):
         out["pct_ehcp_in_mainstream"] = np.where(out["ehcp_total"] > 0, 100.0 * (out["ehcp_mainstream"] + out["ehcp_resourced"]) / np.maximum(out["ehcp_total"], 1), np.nan)
+    if params.status_quo is not None:  # only with the section, so configs without it keep their tables
+        out.update(council_metrics(params, ev_day, ev_code, ev_value, fy_index))
     return out
 
 

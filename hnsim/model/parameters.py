@@ -8,6 +8,7 @@ clocks. The stages of the model receive these groups and never read the config.
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import math
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -163,6 +164,51 @@ class ArrivalRules:
 
 
 @dataclass(frozen=True)
+class CommissioningRules:
+    """New special places at the review: thresholds, step, lag, ceiling, capital cost (days since the start)."""
+
+    from_day: float
+    waiting_threshold: int
+    independent_threshold: int
+    places_per_step: int
+    lag_days: float
+    ceiling: int
+    capital_gbp_per_place: float
+    pools: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StaffingRules:
+    """The assessment team's ratchet at the review."""
+
+    from_day: float
+    elasticity: float
+    share_of_gap: float
+    lag_days: float
+
+
+@dataclass(frozen=True)
+class GatekeepingRules:
+    """Refusals rising with the pressure of requests."""
+
+    from_day: float
+    refusal_per_pressure: float
+    max_refusal: float
+
+
+@dataclass(frozen=True)
+class StatusQuoRules:
+    """The council's annual reviews: their days, the reference year's days and the three policies."""
+
+    review_days: tuple[float, ...]  # every review inside the horizon on or after the first policy's from_day
+    reference_first_day: float  # the reference financial year as [first, last) days; both 0 with no reference
+    reference_last_day: float
+    commissioning: CommissioningRules | None
+    staffing: StaffingRules | None
+    gatekeeping: GatekeepingRules | None
+
+
+@dataclass(frozen=True)
 class Parameters:
     """Everything the model reads, compiled once from a config.
 
@@ -181,6 +227,7 @@ class Parameters:
     assessment: AssessmentRules
     placement: PlacementRules
     arrivals: ArrivalRules
+    status_quo: "StatusQuoRules | None" = None  # the council's own responses to pressure (None: capacity held where the config leaves it)
 
     def clock(self, hazard: str, phase: int) -> Clock:
         """The trend clock of a hazard in a phase (flat if the config gives none)."""
@@ -362,6 +409,30 @@ def _arrivals(config: Config, calendar: Calendar) -> ArrivalRules:
     )
 
 
+def _status_quo(config: Config, calendar: Calendar) -> StatusQuoRules | None:
+    sq = config.status_quo
+    if sq is None or (sq.commissioning is None and sq.staffing is None and sq.gatekeeping is None):
+        return None
+    c, s, g = sq.commissioning, sq.staffing, sq.gatekeeping
+    commissioning = None if c is None else CommissioningRules(
+        calendar.day(c.from_date), c.waiting_threshold.value, c.independent_threshold.value, c.places_per_step.value, c.lag_days.value,
+        c.ceiling.value, c.capital_gbp_per_place.value, tuple(c.pools))
+    staffing = None if s is None else StaffingRules(calendar.day(s.from_date), s.elasticity.value, s.share_of_gap.value, s.lag_days.value)
+    gatekeeping = None if g is None else GatekeepingRules(calendar.day(g.from_date), g.refusal_per_pressure.value, g.max_refusal_probability.value)
+    first = min(rules.from_day for rules in (commissioning, staffing, gatekeeping) if rules is not None)
+    start, end = config.simulation.start_date, config.simulation.end_date
+    days = []
+    for year in range(start.year, end.year + 1):
+        day = calendar.day(dt.date(year, sq.review_month, sq.review_day))
+        if first <= day < calendar.horizon and day >= 0:
+            days.append(day)
+    ref_first = ref_last = 0.0
+    if sq.reference_year is not None:
+        ref_year = int(sq.reference_year[:4])
+        ref_first, ref_last = calendar.day(dt.date(ref_year, 4, 1)), calendar.day(dt.date(ref_year + 1, 4, 1))
+    return StatusQuoRules(tuple(days), ref_first, ref_last, commissioning, staffing, gatekeeping)
+
+
 def compile_parameters(config: Config) -> Parameters:
     """Turn a validated config into :class:`Parameters` (the only place the model reads the config)."""
     sim = config.simulation
@@ -370,7 +441,8 @@ def compile_parameters(config: Config) -> Parameters:
         config=config, calendar=calendar, timeline=Timeline(calendar), clocks=MappingProxyType(_clocks(config, calendar)),
         pool_schedules=MappingProxyType(_pool_schedules(config, calendar)), no_plan=_no_plan(config), plan=_plan(config),
         assessment=_assessment(config, calendar), placement=_placement(config, calendar), arrivals=_arrivals(config, calendar),
+        status_quo=_status_quo(config, calendar),
     )
 
 
-__all__ = ["FE_REQUEST_SETTINGS", "FLAT", "POST16_OPTIONS", "Parameters", "odds_trend_by_fy", "scale_odds", "choose", "choose_many", "compile_parameters", "cumulative", "need_multipliers", "phase_rates"]
+__all__ = ["FE_REQUEST_SETTINGS", "FLAT", "POST16_OPTIONS", "CommissioningRules", "GatekeepingRules", "Parameters", "StaffingRules", "StatusQuoRules", "odds_trend_by_fy", "scale_odds", "choose", "choose_many", "compile_parameters", "cumulative", "need_multipliers", "phase_rates"]

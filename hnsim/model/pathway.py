@@ -24,6 +24,7 @@ from hnsim.config.schema import Config
 from hnsim.model import records as R
 from hnsim.model.arrivals import Arrivals
 from hnsim.model.assessment import AssessmentStage
+from hnsim.model.council import Council
 from hnsim.model.levers import allocation_transfers_by_year, compile_levers
 from hnsim.model.no_plan import Entrants, NoPlanStage
 from hnsim.model.parameters import Parameters, compile_parameters
@@ -45,6 +46,8 @@ class PathwayModel:
         self.world = World(self.params, levers, self.seed, replication)
         self.world.log.allocation_transfers = list(allocation_transfers_by_year(levers, self.params.calendar))
         p = self.params
+        if p.status_quo is not None:
+            self.world.council = Council(self.world, p.status_quo, p.assessment.team_capacity)
         self.no_plan = NoPlanStage(self.world, p.no_plan)
         self.placement = PlacementStage(self.world, p.placement, p.plan)
         self.plans = PlanStage(self.world, p.placement, p.plan, self.placement)
@@ -126,6 +129,8 @@ class PathwayModel:
             self.assessment.request_from_fe(child)
         world.env.process(arrivals.moves_in(self.start_with_plan))
         world.env.process(arrivals.post16_conversions(self.start_with_plan))
+        if world.council is not None:
+            world.env.process(world.council.reviews())
         horizon = world.horizon
         world.env.run(until=horizon)
         if self.assessment.foresight is not None:

@@ -131,6 +131,8 @@ class PlacementStage:
         world.release_place(child)
         if not may_wait or child.draws.uniform() < self.rules.independent_when_full:
             if fallback == R.EHCP_INDEPENDENT:
+                if world.council is not None:  # placed out for want of a place: the council counts it
+                    world.council.placed_out(self.pools_for(child, phase)[0], now)
                 self.place_independent(child, phase, from_mainstream)
             else:
                 world.set_state(child, fallback, now, phase)
@@ -161,7 +163,12 @@ class PlacementStage:
         options = [o for o in options if o[1] > 0.0]
         when, tag = draw(child, now, options, min(deadline, max_wait_end))
         granted = grants[0] if len(grants) == 1 else env.any_of(grants)
+        council = world.council
+        if council is not None:
+            council.waiting += 1
         yield granted | env.timeout(when - now)
+        if council is not None:
+            council.waiting -= 1
         winner = next((i for i, grant in enumerate(grants) if grant.triggered), None)
         for i, (pool, grant) in enumerate(zip(pools, grants)):
             if i != winner:
@@ -180,6 +187,8 @@ class PlacementStage:
             return "exit"
         if now >= max_wait_end and now < deadline:
             self.end_wait(child, now)
+            if council is not None:
+                council.placed_out(pools[0].name, now)
             self.place_independent(child, ph, from_mainstream=True)
             return "independent"
         return "transfer"

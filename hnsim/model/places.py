@@ -39,6 +39,31 @@ class _Scheduled:
         """Units free now."""
         return max(self.capacity() - self.occupied, 0)
 
+    def schedule(self, day: float, n: int) -> None:
+        """Add ``n`` units from ``day`` (now or later) on: every later step of the schedule rises by ``n``;
+        those waiting are admitted when the day comes."""
+        if n <= 0:
+            return
+        day = max(day, self.env.now)
+        i = bisect.bisect_left(self.change_days, day)
+        if i == len(self.change_days) or self.change_days[i] != day:
+            self.change_days.insert(i, day)
+            self.capacities.insert(i, self.capacities[max(i - 1, 0)])
+        for j in range(i, len(self.capacities)):
+            self.capacities[j] += n
+        if day > self.env.now:
+            self.env.process(self._capacity_change(day))
+        else:
+            self._admit()
+
+    def add(self, n: int) -> None:
+        """Add ``n`` units now, admitting those waiting at once (in the order they queued)."""
+        self.schedule(self.env.now, n)
+
+    def steps(self) -> list[tuple[float, int]]:
+        """The capacity schedule as (day, capacity) steps, additions included."""
+        return list(zip(self.change_days, self.capacities))
+
     def _capacity_change(self, day: float):
         yield self.env.timeout(day - self.env.now)
         self._admit()

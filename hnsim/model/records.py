@@ -98,6 +98,10 @@ EV_NO_PLAN_EXIT = 20  # a child without a plan leaves the model
 EV_INITIAL = 21
 EV_ASSESSMENT_START = 22  # value: days waited for a caseworker
 EV_POST16_REQUEST = 23  # a young person in further education without a plan requests an assessment (with EV_REQUEST)
+# The council's own actions (status_quo), of no one child (child -1):
+EV_PLACES_COMMISSIONED = 24  # on the review day; value: special places commissioned
+EV_PLACES_OPENED = 25  # on the opening day; value: special places opened
+EV_TEAM_CAPACITY = 26  # on the day it starts; value: the assessment team's new capacity
 
 EVENT_NAMES = {
     EV_IDENTIFIED: "identified",
@@ -123,6 +127,9 @@ EVENT_NAMES = {
     EV_INITIAL: "initial",
     EV_ASSESSMENT_START: "assessment_start",
     EV_POST16_REQUEST: "post16_request",
+    EV_PLACES_COMMISSIONED: "special_places_commissioned",
+    EV_PLACES_OPENED: "special_places_opened",
+    EV_TEAM_CAPACITY: "assessment_team_capacity",
 }
 
 

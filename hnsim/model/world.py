@@ -50,6 +50,7 @@ class World:
         self.log.pool_schedules = pool_schedules(params, levers)
         self.pools = {name: PlacePool(self.env, name, self.log.pool_schedules[name]) for name in SPECIAL_POOLS}
         self.team = AssessmentTeam(self.env, [(0.0, params.assessment.team_capacity)])
+        self.council = None  # the council's reviews (hnsim.model.council.Council) when the config has status_quo
         self._clocks: dict[str, tuple[Clock, ...]] = {}
 
     # ---------------------------------------------------------------- hazards
