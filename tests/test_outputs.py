@@ -51,7 +51,12 @@ def test_the_bands_say_what_they_hold():
     sentence = outlook.band_sentence(outlook.uncertainty_sources(data))
     assert "replication noise" in sentence and "leave out uncertainty in the fitted parameters" in sentence
     with_parameters = outlook.band_sentence(["replication noise", "lever effect ranges", "parameters"])
-    assert "uncertainty in the fitted parameters (an ensemble" in with_parameters and "leave out" not in with_parameters
+    assert "uncertainty in the fitted parameters (a posterior ensemble" in with_parameters and "leave out" not in with_parameters
+    ensemble = copy.deepcopy(data)
+    ensemble["calibration"]["ensemble"] = {"members": 2, "file": "x.ensemble.csv"}
+    assert outlook.uncertainty_sources(ensemble)[-1] == "parameters"
+    ensemble["calibration"]["uncertain"] = [{"path": "trends.damping.value", "low": 0.7, "high": 1.0, "source": "assumption: x"}]
+    assert outlook.uncertainty_sources(ensemble)[-2:] == ["parameters", "future trends and funding"]
     fixed = copy.deepcopy(data)  # a lever whose every range is a single value adds no spread
     for effect in fixed["levers"]["linc_funding"]["hazard_effects"]:
         effect["change"]["high"] = effect["change"]["low"]
