@@ -226,10 +226,13 @@ def starter_config(directory: str | Path, la: str, template: str | Path = TEMPLA
     req_scale = req / ref_req if ref_req > 0 and req == req else scale
     ss = data["sen_support"]
     ss["request_rate"] = {"value": _scaled_rates(ss["request_rate"]["value"], req_scale / scale), "source": f"derived: the template's rates x {req_scale / scale:.3f} so that requests scale with SEN2 sen2_mi.csv InreqEHC (mean {req:,.0f} a year {years}, reference authority Gloucestershire {ref_req:,.0f}) on a population scaled by caseload ({scale:.3f})"}
-    trend = ss.get("request_trend")
-    if trend and la_f.years:  # growth is fitted to the years observed, never extrapolated past them
-        trend["until_date"] = dt.date(la_f.years[-1], 12, 31)
-        trend["growth_per_year"]["source"] = f"{trend['growth_per_year']['source']}; applies until 31 December {la_f.years[-1]}, the last calendar year of activity in the SEN2 files (assumption: the request hazard stays at its level after the years observed)"
+    trends = data.get("trends")
+    if trends and la_f.years:  # the trend is fitted to the years observed and damped after them
+        trends["data_end"] = dt.date(la_f.years[-1], 12, 31)
+        trends["damping"]["source"] += f"; damped from 31 December {la_f.years[-1]}, the last calendar year of activity in the SEN2 files"
+    fe = data["assessment"].get("post16_requests_per_year")
+    if fe:
+        data["assessment"]["post16_requests_per_year"] = {"value": round(fe["value"] * req_scale, 1), "source": fe["source"] + f"; x {req_scale:.3f} by requests relative to the reference authority"}
     asm = data["assessment"]
     refusal = {}
     for y, r in la_f.mi.iterrows():

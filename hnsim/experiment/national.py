@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import json
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -97,31 +98,78 @@ class NationalDesign:
 
 
 #: Free parameters of every authority's calibration: (path, range as multiples of the starter's value
-#: or absolute, log scale). Scale-free, so one list serves Rutland and Kent; the budget allows few.
+#: or absolute, log scale). Scale-free, so one list serves Rutland and Kent. The request growth's
+#: prior comes from the pooled SEN2 trends (:func:`demand_growth_prior`).
 FREE_PARAMETERS: tuple[tuple[str, str, float, float, bool], ...] = (
     ("sen_support.request_rate.value.primary", "times", 0.4, 2.5, True),
     ("sen_support.request_rate.value.secondary", "times", 0.4, 2.5, True),
-    ("sen_support.request_trend.growth_per_year.value", "absolute", 0.0, 0.45, False),
+    ("trends.requests.growth_per_year.value", "absolute", -0.1, 0.45, False),
+    ("trends.request_transition.start_multiplier.value", "absolute", 0.3, 1.5, False),
     ("ehcp.leave_education_rate.value.post16", "absolute", 0.005, 0.3, True),
+    ("placement.transfer.post19_continue_probability.value", "absolute", 0.05, 0.8, False),
 )
+GROWTH_PATH = "trends.requests.growth_per_year.value"
+#: Inputs no SEN2 figure informs, drawn across each authority's members.
+UNCERTAIN: tuple[dict[str, Any], ...] = (
+    {"path": "trends.damping.value", "low": 0.6, "high": 1.0,
+     "source": "assumption: growth carried past the data loses between 0% and 40% of its rate each year (from undamped to a plateau within about five years); no published figure says which"},
+)
+#: Prior of the request growth where SEN2 has too few years to pool (assumption: England's plans
+#: grew about 10% a year 2015-2019, SEN2; wide, since authorities ranged from falls to doubling).
+FALLBACK_GROWTH = (0.10, 0.10)
 
 
-def calibration_section(data: dict[str, Any]) -> dict[str, Any]:
-    """The ``calibration:`` section for a starter config: FREE_PARAMETERS around its own values.
+def demand_growth_prior(sen2_dir: Path, old_la_code: str, origin: int) -> tuple[float, float, str]:
+    """Prior (mean, sd, source) of an authority's request growth per year at forecast origin
+    ``origin`` (activity known to calendar year ``origin - 1``): the pooled SEN2 trend of requests
+    when two or more years are published, else of new plans since 2014, else a stated fallback."""
+    from hnsim.experiment.trend_priors import growth_prior
+
+    for series, first in (("requests", None), ("new_plans", 2014)):
+        try:
+            prior = growth_prior(sen2_dir, old_la_code, series, origin - 1, first_year=first)
+        except (ValueError, KeyError, LookupError):
+            continue
+        if math.isfinite(prior.mean) and math.isfinite(prior.sd) and prior.sd > 0:
+            return float(prior.mean), float(prior.sd), prior.source + ("" if series == "requests" else " (new plans stand in for requests: fewer than two years of requests published)")
+    mean, sd = FALLBACK_GROWTH
+    return mean, sd, f"assumption: {mean:+.0%} ± {sd:.0%} a year (England's plans grew about 10% a year 2015-2019, SEN2); too few years of requests or new plans to pool"
+
+
+def calibration_section(data: dict[str, Any], growth_prior: tuple[float, float, str] | None = None, members: int = 20,
+                        design_points: int = 24, waves: int = 3) -> dict[str, Any]:
+    """The ``calibration:`` section for a starter config: FREE_PARAMETERS around its own values,
+    the request growth with its pooled prior, the UNCERTAIN inputs, and a history-matched
+    posterior ensemble of ``members`` parameter sets.
 
     Replaces any section inherited from the template, whose ranges are Gloucestershire's.
     """
     free = []
     for path, kind, low, high, log in FREE_PARAMETERS:
-        value = float(lookup(data, path))
+        try:
+            value = float(lookup(data, path))
+        except KeyError:  # a template without this part of the model
+            continue
         if kind == "times":
             if value <= 0:  # no requests at all in the files: nothing to scale
                 continue
             low, high = value * low, value * high
-        else:  # an absolute range must still hold the starter's value, where the search begins
+        else:  # an absolute range must still hold the starter's value
             low, high = min(low, value), max(high, value)
-        free.append({"path": path, "low": round(low, 8), "high": round(high, 8), "log_scale": log})
-    return {"free": free}
+        entry: dict[str, Any] = {"path": path, "low": round(low, 8), "high": round(high, 8), "log_scale": log}
+        if path == GROWTH_PATH and growth_prior is not None:
+            mean, sd, source = growth_prior
+            entry |= {"prior_mean": round(min(max(mean, low), high), 6), "prior_sd": round(max(sd, 0.01), 6), "prior_source": source}
+        free.append(entry)
+    uncertain = []
+    for u in UNCERTAIN:
+        try:
+            lookup(data, u["path"])
+        except KeyError:
+            continue
+        uncertain.append(dict(u))
+    return {"free": free, "method": "history_matching", "uncertain": uncertain,
+            "ensemble": {"members": members, "design_points": design_points, "waves": waves}}
 
 
 @dataclass
@@ -180,7 +228,8 @@ def prepare(design: NationalDesign, auth: sen2.Authority) -> AuthorityTask:
     """The authority's task: starter config with the national calibration section, seed and horizon,
     and its observed series. Raises DataError or ConfigError when the files cannot give one."""
     data, _warnings = starter_config(design.sen2_dir, auth.old_la_code, design.template)
-    data["calibration"] = calibration_section(data)
+    fit_until = design.fit_until()
+    data["calibration"] = calibration_section(data, demand_growth_prior(design.sen2_dir, auth.old_la_code, fit_until + 1), members=design.replications)
     data = apply_overrides(data, {"simulation.seed": design.seed, "simulation.end_date": f"{design.horizon}-03-31"})
     validate(data, f"starter config for {auth.label}")
     observed = pd.concat([caseload_series(design.sen2_dir, auth), activity_series(design.sen2_dir, auth)], ignore_index=True)
