@@ -16,14 +16,19 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from hnsim.analysis.money import MoneyPosterior, fit_money, money_figures, money_members
 from hnsim.analysis.calibration_targets import backtest_summary, build_targets, simulated_values, target_label, target_table, target_year
 from hnsim.config import ConfigError, validate
 from hnsim.data.observed import load_observed
+from hnsim.config.outlook import allocation_growth_range, funding_uncertain
 from hnsim.experiment.calibration import (
     Evaluator,
+    apply_money,
     calibrated_data,
     current_values,
     from_unit,
+    money_current,
+    other_inflation,
     search,
     set_parameters,
     solve_money,
@@ -45,6 +50,8 @@ class FitResult:
     evaluations: int
     notes: list[str]
     history: pd.DataFrame
+    money: MoneyPosterior | None = None  # the Bayesian money fit (calibration.money), its mean in ``data``
+    members: pd.DataFrame | None = None  # calibration.money.members posterior draws: config path -> value
 
 
 def first_financial_year(data: dict[str, Any]) -> str:
@@ -110,7 +117,18 @@ def fit(
     say(f"final run: {report_replications} replications")
     annual = evaluator.annual([final], report_replications)[0]
     notes: list[str] = []
-    if linear:
+    posterior = None
+    if spec.money is not None:
+        if linear:
+            notes.append("calibration.money is given, so the solve: linear entries (" + ", ".join(p.path for p in linear) + ") were not used")
+        figures = money_figures(observed, first_fy, last_fy)
+        posterior = fit_money(annual, figures, money_current(final), spec.money, other_inflation(final))
+        final = apply_money(final, posterior)
+        notes += [f"money: {n}" for n in posterior.notes]
+        say(f"money fitted (Bayes) to {posterior.data_points} published figures, {posterior.effective_parameters:.1f} effective parameters; "
+            f"rerun {report_replications} replications")
+        annual = evaluator.annual([final], report_replications)[0]
+    elif linear:
         money, notes = solve_money(final, annual, targets, linear)
         if money:
             fitted |= money
@@ -127,8 +145,13 @@ def fit(
     first_year = min(t.year for t in targets)
     describe = f"SEN2 and finance figures ({data_dir}) {first_year}-{fit_until}"
     out = calibrated_data(data, spec, fitted, record, describe)
+    members = None
+    if posterior is not None:
+        out = apply_money(out, posterior, f"hnsim calibrate {record['date']} to {describe}")
+        if spec.money.members:
+            members = money_members(posterior, spec.money.members, seed, allocation_growth_range(out) if funding_uncertain(out) else None)
     validate(out, "calibrated config")
-    return FitResult(out, table, annual, objective, evaluator.evaluations, notes, pd.DataFrame(evaluator.history))
+    return FitResult(out, table, annual, objective, evaluator.evaluations, notes, pd.DataFrame(evaluator.history), posterior, members)
 
 
 def without_later_years(data: dict[str, Any], fit_until: int) -> dict[str, Any]:
