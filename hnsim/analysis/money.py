@@ -211,7 +211,8 @@ def fit_money(annual: pd.DataFrame, figures: pd.DataFrame, current: Mapping[str,
     X, b = np.nanmean(Xr, axis=0), np.nanmean(Br, axis=0)
     observed = figures["value"].to_numpy(dtype=float)
     simulated = np.isfinite(X).all(axis=1) & np.isfinite(b)
-    used = simulated & ~figures["source"].str.strip().str.lower().str.startswith("derived").to_numpy()
+    # an input (the allocation) has no parameter to inform; a derived figure repeats others
+    used = simulated & (np.abs(np.nan_to_num(X)).sum(axis=1) > 0) & ~figures["source"].str.strip().str.lower().str.startswith("derived").to_numpy()
     obs_sd = np.maximum(spec.noise.relative * np.abs(observed), spec.noise.floor_gbp)
     mean = prior_mean
     for _ in range(2):  # replication spread at the current estimate; twice so it is taken at the posterior
@@ -238,7 +239,7 @@ def fit_money(annual: pd.DataFrame, figures: pd.DataFrame, current: Mapping[str,
                          f"not reproduced within {Z_LIMIT:.0f} sd; the priors or the simulated activity cannot reach it")
         else:
             notes.append(f"{r.metric} {r.financial_year}: published £{r.observed:,.0f} but not simulated (outside the simulated years)")
-    for r in frame[frame["reproduced"] & ~frame["used"]].itertuples(index=False):
+    for r in frame[frame["reproduced"] & ~frame["used"] & figures["source"].str.strip().str.lower().str.startswith("derived").to_numpy()].itertuples(index=False):
         notes.append(f"{r.metric} {r.financial_year}: derived from other figures, reported but not fitted (z {r.z:+.1f})")
     return MoneyPosterior(mean, cov, prior_mean, prior_sd, prior_source, frame, effective, notes)
 

@@ -99,7 +99,7 @@ def money_section(posterior) -> str:
         label = MONEY_LABELS.get(r.metric) or target_label(r.metric)
         z = f"{r.z:+.2f}" if np.isfinite(r.z) else "-"
         lines.append(f"| {label} | {r.financial_year} | {_m(r.observed)} | {_m(r.fitted_mean)} | {_m(r.p05)} to {_m(r.p95)} | {z} "
-                     f"| {'yes' if r.reproduced else '**no**'} | {'yes' if r.used else 'reported (derived)'} |")
+                     f"| {'yes' if r.reproduced else '**no**'} | {'yes' if r.used else ('reported (derived)' if str(r.source).lower().startswith('derived') else 'reported (an input)')} |")
     lines += ["", "| parameter | prior mean | prior sd | posterior mean | posterior sd | prior source |", "|---|---|---|---|---|---|"]
     for r in posterior.parameter_table().itertuples(index=False):
         money = not r.parameter.startswith("multiplier_")
