@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hnsim.config import validate
@@ -50,6 +51,10 @@ def day(date: dt.date) -> float:
 
 
 def money_config():
+    return validate(money_data(), "money test config")
+
+
+def money_data() -> dict:
     data = scaled_data(scale=0.1, end_date="2019-03-31")
     costs = data["costs"]
     costs["price_base_year"] = "2016-17"
@@ -62,7 +67,7 @@ def money_config():
         "allocation_growth_after": {"value": GROWTH, "source": "test"},
         "opening_cumulative_deficit_gbp": {"value": OPENING, "source": "test"},
     }
-    return validate(data, "money test config")
+    return data
 
 
 def by_hand(config, log) -> dict[str, np.ndarray]:
@@ -137,3 +142,157 @@ def test_money_matches_the_hand_recomputation_exactly(charged):
     _, metrics, expected = charged
     for name in ("spend_total", "spend_central", "spend_special_place_funding", "spend_mainstream_topups", "cumulative_deficit"):
         assert metrics[name] == pytest.approx(expected[name], rel=1e-9), name
+
+
+# ------------------------------------------------------------------ line multipliers and the money fit
+def test_line_multiplier_scales_placement_spend_only():
+    """A multiplier of 1.1 on special: 1.1x the special placement spend, place funding and every
+    other line untouched, spend_total up by exactly the difference; computed from the same log."""
+    data = money_data()
+    config = validate(data, "money test config")
+    params = compile_parameters(config)
+    log = simulate(config, 0, 13, params)
+    base = annual_metrics(log, params)
+    data["costs"]["line_multiplier"] = {"value": {"special": 1.1}, "source": "test"}
+    scaled = annual_metrics(log, compile_parameters(validate(data, "money test config")))
+    placement = base["spend_special"] - base["spend_special_place_funding"]
+    assert (placement > 0).all()
+    assert scaled["spend_special"] - scaled["spend_special_place_funding"] == pytest.approx(1.1 * placement, rel=1e-12)
+    assert scaled["spend_special_place_funding"] == pytest.approx(base["spend_special_place_funding"], rel=1e-12)
+    assert scaled["spend_setting_special"] == pytest.approx(1.1 * base["spend_setting_special"], rel=1e-12)
+    for name in ("spend_mainstream_topups", "spend_independent", "spend_ap", "spend_post16", "spend_other", "spend_central"):
+        assert scaled[name] == pytest.approx(base[name], rel=1e-12), name
+    assert scaled["spend_total"] - base["spend_total"] == pytest.approx(0.1 * placement, rel=1e-9)
+    assert base["cumulative_deficit"] - scaled["cumulative_deficit"] == pytest.approx(-np.cumsum(0.1 * placement), rel=1e-9)
+    # primary top-ups are part of the mainstream line and scale with it
+    assert (0 < base["spend_mainstream_topups_primary"][1:]).all() and (base["spend_mainstream_topups_primary"] < base["spend_mainstream_topups"]).all()
+    data["costs"]["line_multiplier"] = {"value": {"mainstream_topups": 0.8}, "source": "test"}
+    topped = annual_metrics(log, compile_parameters(validate(data, "money test config")))
+    assert topped["spend_mainstream_topups_primary"] == pytest.approx(0.8 * base["spend_mainstream_topups_primary"], rel=1e-12)
+
+
+def test_line_multiplier_keys_and_values_are_checked():
+    from hnsim.config import ConfigError
+
+    data = money_data()
+    data["costs"]["line_multiplier"] = {"value": {"speical": 1.1}, "source": "test"}
+    with pytest.raises(ConfigError, match="line_multiplier"):
+        validate(data, "money test config")
+    data["costs"]["line_multiplier"] = {"value": {"special": 0}, "source": "test"}
+    with pytest.raises(ConfigError, match="line_multiplier"):
+        validate(data, "money test config")
+
+
+def _annual(rows: dict[str, float], fy: str = "2018-19", replication: int = 0) -> pd.DataFrame:
+    """A long annual table of one replication and one year (absent money lines are zero)."""
+    base = {f"spend_{line}": 0.0 for line in LINES} | {"spend_special_place_funding": 0.0, "spend_central": 0.0, "spend_levers": 0.0,
+                                                       "hnb_allocation": 0.0, "ehcp_total": 100.0}
+    return pd.DataFrame([{"replication": replication, "financial_year": fy, "metric": k, "value": v} for k, v in (base | rows).items()])
+
+
+def _figures(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
+    return pd.DataFrame([{"financial_year": fy, "metric": m, "value": v, "source": "test figure", "year": fy, "kind": "financial_year"} for m, fy, v in rows])
+
+
+def test_one_line_one_figure_gives_the_shrinkage_formula():
+    from hnsim.analysis.money import NAMES, fit_money, gaussian_posterior
+    from hnsim.config.calibration import MoneySpec
+
+    P, F, Y, tau = 20e6, 5e6, 27e6, 0.15  # placement spend at multiplier 1, place funding, published spend, prior sd
+    spec = MoneySpec(method="bayes", line_priors={"special": {"sd": tau, "source": "test"}})
+    annual = _annual({"spend_special": P + F, "spend_special_place_funding": F})
+    post = fit_money(annual, _figures([("spend_special", "2018-19", Y)]), {}, spec)
+    sigma = 0.02 * Y  # the default noise: 2% of the figure
+    precision = 1 / tau**2 + P**2 / sigma**2
+    expected = (1 / tau**2 + P * (Y - F) / sigma**2) / precision
+    j = NAMES.index("multiplier_special")
+    assert post.mean[j] == pytest.approx(expected, rel=1e-10)
+    assert post.sd[j] == pytest.approx(precision**-0.5, rel=1e-10)
+    assert 1.0 < post.mean[j] < (Y - F) / P  # shrunk from the data's 1.1 towards the prior's 1
+    assert post.effective_parameters == pytest.approx(P**2 / sigma**2 / precision, rel=1e-10)
+    # parameters the figure does not touch keep their priors
+    assert post.mean[NAMES.index("multiplier_ap")] == 1.0 and post.sd[NAMES.index("multiplier_ap")] == pytest.approx(0.15)
+    assert bool(post.figures["reproduced"].iloc[0]) and post.notes == []
+    # the same through the bare solver, two observations of one parameter: precision adds up
+    mean, cov, eff = gaussian_posterior(np.array([[2.0], [1.0]]), np.array([4.2, 1.9]), np.array([0.1, 0.4]), np.array([1.0]), np.array([0.5]))
+    prec = 1 / 0.25 + 4 / 0.1 + 1 / 0.4
+    assert mean[0] == pytest.approx((1 / 0.25 + 2 * 4.2 / 0.1 + 1.9 / 0.4) / prec)
+    assert cov[0, 0] == pytest.approx(1 / prec) and eff == pytest.approx((4 / 0.1 + 1 / 0.4) / prec)
+
+
+def test_a_figure_the_priors_cannot_reach_is_flagged():
+    from hnsim.analysis.money import fit_money
+    from hnsim.config.calibration import MoneySpec
+
+    spec = MoneySpec(method="bayes", line_priors={"ap": {"sd": 0.01, "source": "test: tight"}})
+    annual = _annual({"spend_ap": 6e6, "spend_special": 30e6})
+    post = fit_money(annual, _figures([("spend_ap", "2018-19", 12e6), ("spend_special", "2018-19", 30e6)]), {}, spec)
+    rows = post.figures.set_index("metric")
+    assert not rows.loc["spend_ap", "reproduced"] and rows.loc["spend_ap", "z"] > 3
+    assert rows.loc["spend_special", "reproduced"]
+    assert any("spend_ap 2018-19" in n and "not reproduced" in n for n in post.notes)
+
+
+def test_deficit_and_balance_are_linear_in_the_opening_balance_and_spend():
+    """Two years, derived spend reported not fitted; the deficit pins the opening balance."""
+    from hnsim.analysis.money import NAMES, OPENING, fit_money, money_members
+    from hnsim.config.calibration import MoneySpec
+
+    spec = MoneySpec(method="bayes", line_priors={line: {"sd": 1e-6, "source": "test: fixed"} for line in LINES},
+                     central_spend={"sd": 1.0, "source": "test: fixed"}, opening_deficit={"mean": 0.0, "sd": 1e8, "source": "test: wide"})
+    annual = pd.concat([_annual({"spend_special": 50e6, "hnb_allocation": 49e6}, "2017-18"), _annual({"spend_special": 60e6, "hnb_allocation": 58e6}, "2018-19")])
+    figures = _figures([("cumulative_deficit", "2018-19", 2.8e6), ("in_year_balance", "2018-19", -2e6), ("spend_total", "2018-19", 60e6)])
+    figures.loc[2, "source"] = "derived: allocation plus overspend"
+    post = fit_money(annual, figures, {OPENING: 5e6}, spec)
+    assert post.mean[NAMES.index("opening_deficit")] == pytest.approx(2.8e6 - 3e6, abs=1e3)
+    rows = post.figures.set_index("metric")
+    assert rows["reproduced"].all() and not rows.loc["spend_total", "used"] and post.data_points == 2
+    members = money_members(post, 50, seed=3, allocation=(0.0, 0.046, "test"))
+    assert list(members.columns) == [*post.paths, "finance.allocation_growth_after.value"]
+    assert members["finance.allocation_growth_after.value"].between(0, 0.046).all()
+    assert members.equals(money_members(post, 50, seed=3, allocation=(0.0, 0.046, "test")))
+
+
+def test_allocation_growth_range_is_flat_cash_to_the_recent_trend():
+    from hnsim.config.outlook import allocation_growth_range, uncertainty_sources
+
+    data = {"finance": {"hnb_allocation_gbp": {"value": {"2014-15": 50.0e6, "2015-16": 50.54e6, "2016-17": 51.05e6, "2017-18": 56.13e6,
+                                                         "2018-19": 58.9e6, "2019-20": 60.48e6}}}}
+    low, high, source = allocation_growth_range(data)
+    assert low == 0.0 and high == pytest.approx((60.48 / 50.54) ** 0.25 - 1) and "2015-16 to 2019-20" in source
+    assert not any(s.startswith("funding") for s in uncertainty_sources(data))  # not declared: not in the bands
+    data["finance"]["allocation_growth_range"] = {"low": 0.0, "high": round(high, 4), "source": "test"}
+    words = [s for s in uncertainty_sources(data) if s.startswith("funding")]
+    assert words == ["funding (HNB allocation growth after 2019-20: flat cash to the 2015-2019 trend, 0.0% to 4.6% a year)"]
+
+
+def test_calibration_with_a_bayesian_money_fit_runs_end_to_end(tmp_path):
+    from hnsim.experiment.calibrate import fit
+    from hnsim.experiment.runner import combine, run_tasks
+    from hnsim.experiment.sweep_file import lookup
+    from hnsim.report.calibration import write_report
+
+    data = scaled_data(0.1, "2018-03-31")
+    truth = combine(run_tasks([("truth", validate(data, "truth"), r) for r in range(2)], 5))
+    means = truth.groupby(["metric", "financial_year"])["value"].mean()
+    rows = [("2016-17", "ehcp_total", means[("ehcp_total", "2016-17")], "2017", "census"),
+            ("2016-17", "spend_special", 1.2 * means[("spend_special", "2016-17")] - 0.2 * means[("spend_special_place_funding", "2016-17")], "2016-17", "financial_year"),
+            ("2016-17", "spend_total", means[("spend_total", "2016-17")] + 3e6, "2016-17", "financial_year")]
+    pd.DataFrame([{"financial_year": fy, "metric": m, "value": v, "source": "synthetic", "year": y, "kind": k} for fy, m, v, y, k in rows]).to_csv(tmp_path / "obs.csv", index=False)
+    data["calibration"] = {"free": [{"path": "assessment.plan_probability.value", "low": 0.7, "high": 0.98}],
+                           "money": {"method": "bayes", "members": 5}}
+    result = fit(data, tmp_path, 2017, replications=2, max_evaluations=2, report_replications=2)
+    post = result.money
+    assert post is not None and post.data_points == 2
+    m_special = lookup(result.data, "costs.line_multiplier.value.special")
+    assert 1.05 < m_special <= 1.25  # towards the 1.2 the special spend says
+    assert lookup(result.data, "costs.central_spend_gbp.value") > float(data["costs"]["central_spend_gbp"]["value"])  # the rest of the £3m
+    assert "Bayesian money fit" in result.data["costs"]["line_multiplier"]["source"]
+    validate(result.data, "calibrated")
+    assert list(result.members.columns) == list(post.paths) and len(result.members) == 5
+    fitted = result.annual.groupby(["metric", "financial_year"])["value"].mean()
+    assert fitted[("spend_total", "2016-17")] == pytest.approx(post.figures.set_index("metric").loc["spend_total", "fitted_mean"], rel=2e-3)
+    write_report(result, pd.read_csv(tmp_path / "obs.csv"), tmp_path / "out", "fit", "calibrated.yaml")
+    report = (tmp_path / "out" / "fit_report.md").read_text(encoding="utf-8")
+    assert "## Money" in report and "multiplier_special" in report
+    assert (tmp_path / "out" / "money_members.csv").exists()

@@ -22,6 +22,11 @@ members from their stated range. The ensemble is stored beside the calibrated co
 config paths (``ensemble.file``), one row per member; replication r of every run and scenario uses
 member r (modulo the members), so comparisons stay paired.
 
+``money`` (optional) fits the money instead: with ``method: bayes`` the unit costs of each spend line
+(a multiplier on its placement costs), the central spend and the opening balance are parameters with
+Gaussian priors, fitted to every published money figure by a conjugate Gaussian linear model (spend
+is linear in them given the simulated activity); ``solve: linear`` entries are then not used.
+
 ``fit`` records the last fit: its date, the observed data, the last year fitted and the objective.
 """
 
@@ -32,7 +37,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from hnsim.config.base import Frozen
+from hnsim.config.base import SPEND_LINES, Frozen, key_of
 
 #: Paths whose outcome is linear in the value, so they can be solved exactly after the search.
 LINEAR_PATHS = ("costs.central_spend_gbp.value", "finance.opening_cumulative_deficit_gbp.value")
@@ -102,6 +107,47 @@ class EnsembleSpec(Frozen):
     provenance: str | None = Field(None, description="how the members were made (method, data, date)")
 
 
+#: Default prior sd of the line multipliers (relative to the config's unit costs), and why.
+DEFAULT_LINE_SD = {"mainstream_topups": 0.15, "special": 0.15, "independent": 0.2, "ap": 0.15, "post16": 0.15, "other": 0.15}
+DEFAULT_LINE_SOURCE = ("assumption: published top-up bands and place funding vary by about 15% between similar authorities and years; "
+                       "independent and non-maintained fees by about 20% (FOI of 110 LAs, Schools Week)")
+
+
+class Prior(Frozen):
+    """A Gaussian prior: mean (none: the config's current value) and sd, with its evidence."""
+
+    mean: float | None = Field(None, description="prior mean; none means the config's current value (a line multiplier: 1)")
+    sd: float = Field(gt=0, description="prior standard deviation, in the parameter's units")
+    source: str = Field(min_length=3, description="publication cited, or 'assumption: reasoning'")
+
+
+class ObservationNoise(Frozen):
+    """How closely a published money figure is expected to match a model with the right money."""
+
+    relative: float = Field(0.02, ge=0, le=1, description="sd as a share of the figure")
+    floor_gbp: float = Field(100_000.0, ge=0, description="smallest sd, pounds (figures near zero: balances, deficits)")
+    source: str = Field("assumption: outturn rounding, projections rather than final outturn, and accounting differences (recoupment, academy adjustments) of about 2%",
+                        min_length=3)
+
+
+class MoneySpec(Frozen):
+    """The Bayesian money fit: priors of the line multipliers, the central spend and the opening balance."""
+
+    method: Literal["bayes"] = Field(description="bayes: conjugate Gaussian linear model, fitted after the demand search")
+    line_priors: dict[key_of(SPEND_LINES, "spend line"), Prior] = Field(  # type: ignore[valid-type]
+        default_factory=dict, description="prior of each line's multiplier on placement costs; a line left out: mean 1, sd as DEFAULT_LINE_SD")
+    central_spend: Prior = Field(Prior(sd=5_000_000.0, source="assumption: wide; central services are not published separately"),
+                                 description="prior of costs.central_spend_gbp (£ a year at the price base)")
+    opening_deficit: Prior = Field(Prior(sd=2_000_000.0, source="assumption: wide around the config's opening balance"),
+                                   description="prior of finance.opening_cumulative_deficit_gbp (£)")
+    noise: ObservationNoise = Field(default_factory=ObservationNoise, description="observation noise of each published money figure")
+    members: int = Field(0, ge=0, description="posterior draws written with the fit (money_members.csv) for an ensemble; 0: none")
+
+    def line_prior(self, line: str) -> Prior:
+        """The prior of a line's multiplier (the default when not given)."""
+        return self.line_priors.get(line) or Prior(mean=1.0, sd=DEFAULT_LINE_SD[line], source=DEFAULT_LINE_SOURCE)
+
+
 class FitRecord(Frozen):
     """What the last `hnsim calibrate` did."""
 
@@ -124,6 +170,7 @@ class CalibrationSpec(Frozen):
     method: Literal["least_squares", "history_matching"] = Field("least_squares", description="least_squares: one best point; history_matching: a posterior ensemble (docs/calibration.md)")
     uncertain: list[UncertainInput] = Field(default_factory=list, description="inputs drawn across the ensemble's members, not fitted")
     ensemble: EnsembleSpec | None = Field(None, description="the posterior ensemble (history_matching)")
+    money: MoneySpec | None = Field(None, description="fit the money by a Bayesian linear model (unit costs by line, central spend, opening balance) instead of solve: linear")
     fit: FitRecord | None = None
 
     @model_validator(mode="after")

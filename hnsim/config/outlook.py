@@ -58,10 +58,68 @@ def funding_assumption(data: dict[str, Any]) -> str:
     text = f"Funding: the High Needs Block allocation as given for {given[0]} to {given[-1]}"
     if growth is not None:
         text += f", then {'+' if growth >= 0 else ''}{100 * growth:.1f}% a year"
+        if funding_uncertain(data):
+            low, high, _ = allocation_growth_range(data)
+            text += f" (uncertain: {100 * low:.1f}% to {100 * high:.1f}% a year)"
     transfers = [name for name, lever in (data.get("levers") or {}).items() if lever.get("enabled") and lever.get("allocation_transfer_gbp")]
     if transfers:
         text += f", plus money moved into the block by {', '.join(transfers)}"
     return text + "."
+
+
+TREND_YEARS = 5  # the allocation trend is taken over the last five financial years given (four steps)
+
+
+def allocation_trend(data: dict[str, Any]) -> tuple[float, str, str] | None:
+    """Growth a year of the High Needs Block allocation over the last :data:`TREND_YEARS` years
+    given, and the first and last of those years; None with fewer than two years given."""
+    given = (((data.get("finance") or {}).get("hnb_allocation_gbp") or {}).get("value") or {})
+    years = sorted(given, key=financial_year_start)[-TREND_YEARS:]
+    if len(years) < 2 or given[years[0]] <= 0:
+        return None
+    growth = (given[years[-1]] / given[years[0]]) ** (1.0 / (len(years) - 1)) - 1.0
+    return float(growth), years[0], years[-1]
+
+
+def allocation_growth_range(data: dict[str, Any]) -> tuple[float, float, str]:
+    """The range of the allocation's growth after the last year given: (low, high, source).
+
+    The config's ``finance.allocation_growth_range`` when declared; otherwise flat cash (0%) to the
+    trend of the last five years given (Gloucestershire: 2015-16 £50.54m to 2019-20 £60.48m, 4.6% a
+    year), with real-terms flat (about 2% a year, the GDP deflator) inside it.
+    """
+    declared = (data.get("finance") or {}).get("allocation_growth_range")
+    if declared:
+        return float(declared["low"]), float(declared["high"]), str(declared["source"])
+    trend = allocation_trend(data)
+    if trend is None:
+        return 0.0, 0.0, "assumption: flat cash (a single allocation year gives no trend)"
+    growth, first, last = trend
+    return 0.0, max(growth, 0.0), (f"flat cash (0%) to the {first} to {last} trend of finance.hnb_allocation_gbp ({100 * growth:.1f}% a year); "
+                                   "assumption: real-terms flat (about 2% a year, GDP deflator) lies between")
+
+
+def funding_uncertain(data: dict[str, Any]) -> bool:
+    """Whether the config declares its allocation growth uncertain (``finance.allocation_growth_range``)."""
+    return bool((data.get("finance") or {}).get("allocation_growth_range"))
+
+
+def funding_range_words(data: dict[str, Any]) -> str:
+    """The funding uncertainty in words: 'funding (HNB allocation growth after 2019-20: flat cash to
+    the 2015-2019 trend, 0.0% to 4.6% a year)'."""
+    low, high, _ = allocation_growth_range(data)
+    given = sorted((((data.get("finance") or {}).get("hnb_allocation_gbp") or {}).get("value") or {}), key=financial_year_start)
+    trend = allocation_trend(data)
+
+    def words(g: float) -> str:
+        if g == 0:
+            return "flat cash"
+        if trend is not None and abs(g - trend[0]) < 0.001:
+            return f"the {financial_year_start(trend[1])}-{financial_year_start(trend[2])} trend"
+        return f"{'+' if g >= 0 else ''}{100 * g:.1f}% a year"
+
+    after = f" after {given[-1]}" if given else ""
+    return f"funding (HNB allocation growth{after}: {words(low)} to {words(high)}, {100 * low:.1f}% to {100 * high:.1f}% a year)"
 
 
 def _has_range(node: Any) -> bool:
@@ -82,6 +140,8 @@ def uncertainty_sources(data: dict[str, Any]) -> list[str]:
     from a range. A config that draws its own parameters per replication adds ``parameters``
     (``calibration.ensemble``: a posterior ensemble, member r in replication r) and, when the
     ensemble also draws unfitted inputs (``calibration.uncertain``), ``future trends and funding``.
+    A config that declares its funding uncertain (``finance.allocation_growth_range``) adds the
+    funding range in words (:func:`funding_range_words`), so every deficit caption and manifest carries it.
     """
     sources = ["replication noise"]
     if any(lever.get("enabled") and _has_range(lever) for lever in (data.get("levers") or {}).values()):
@@ -92,6 +152,8 @@ def uncertainty_sources(data: dict[str, Any]) -> list[str]:
         sources.append("parameters")
         if calibration.get("uncertain"):
             sources.append("future trends and funding")
+    if funding_uncertain(data):
+        sources.append(funding_range_words(data))
     return sources
 
 

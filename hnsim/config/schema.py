@@ -411,12 +411,30 @@ class Costs(Frozen):
     special_place_funding_gbp: Sourced[Money] = Field(description="place funding per commissioned special place per year")
     inflation: Sourced[dict[key_of(SPEND_LINES, "spend line"), Growth]] = Field(description="cost growth per year by spend line")
     central_spend_gbp: Sourced[Money] = Field(description="other High Needs spend not tied to a placement (sensory, hospital education, support services), per year at the price base")
+    line_multiplier: Sourced[dict[key_of(SPEND_LINES, "spend line"), Annotated[float, Field(gt=0.0, description="a number > 0")]]] | None = Field(  # type: ignore[valid-type]
+        None, description="multiplier on each spend line's placement costs (not on place funding or central spend), as fitted to published spend by the money fit; a line left out (or no entry) has 1")
+
+
+class AllocationGrowthRange(Frozen):
+    """The range the allocation's growth after the last year given may take: a funding assumption
+    drawn uniformly by ensemble members (flat cash to the recent trend, say)."""
+
+    low: Growth = Field(description="lowest growth per year, e.g. 0 (flat cash)")
+    high: Growth = Field(description="highest growth per year, e.g. the trend of the last years given")
+    source: str = Field(min_length=3)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "AllocationGrowthRange":
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
+        return self
 
 
 class Finance(Frozen):
     hnb_allocation_gbp: Sourced[dict[FinancialYear, Money]] = Field(description="High Needs Block allocation by financial year")
     allocation_growth_after: Sourced[Growth] = Field(description="growth per year of the allocation after the last year given")
     opening_cumulative_deficit_gbp: Sourced[float] = Field(description="cumulative DSG high-needs deficit at the start date (negative means a surplus)")
+    allocation_growth_range: AllocationGrowthRange | None = Field(None, description="declares the growth after the last year given uncertain: the range ensemble members draw it from uniformly (every deficit caption then says so); none: allocation_growth_after alone")
 
     @field_validator("hnb_allocation_gbp")
     @classmethod

@@ -31,9 +31,7 @@ from hnsim.model.calendar import fy_label
 COLUMNS = ("financial_year", "metric", "value", "source", "year", "kind")
 KINDS = ("census", "calendar_year", "financial_year")
 #: Figures a council publishes that the model does not (yet) report as a metric of its own.
-OBSERVED_ONLY = {
-    "spend_mainstream_topups_primary": "element 3 top-ups for plans in primary mainstream schools (part of spend_mainstream_topups)",
-}
+OBSERVED_ONLY: dict[str, str] = {}
 MONEY_PREFIXES = ("spend_", "hnb_allocation", "in_year_balance", "cumulative_deficit", "cost_per_ehcp")
 _FY = re.compile(r"^(\d{4})-(\d{2})$")
 MAX_PROBLEMS = 20
@@ -49,7 +47,7 @@ def allowed_metrics() -> tuple[str, ...]:
     names |= {f"ehcp_need_{n.lower()}" for n in NEEDS}
     names |= {f"{n}_calendar_year" for n in CALENDAR_YEAR_FLOWS}
     names |= {f"spend_{line}" for line in SPEND_LINES}
-    names |= {"spend_total", "hnb_allocation", "in_year_balance", "cumulative_deficit", "cost_per_ehcp", "special_places"}
+    names |= {"spend_total", "spend_mainstream_topups_primary", "hnb_allocation", "in_year_balance", "cumulative_deficit", "cost_per_ehcp", "special_places"}
     names |= {"pct_plans_within_20_weeks", "mean_weeks_request_to_plan", "mean_weeks_waiting_for_assessment", "mean_weeks_waiting_for_special_place"}
     names |= set(OBSERVED_ONLY)
     return tuple(sorted(names))

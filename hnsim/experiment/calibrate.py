@@ -18,14 +18,19 @@ import numpy as np
 import pandas as pd
 
 from hnsim.analysis.calibration_targets import backtest_summary, build_targets, residuals, simulated_values, target_label, target_table, target_year
+from hnsim.analysis.money import MoneyPosterior, fit_money, money_figures, money_members
 from hnsim.config import ConfigError, validate
 from hnsim.config.ensemble import without_members
 from hnsim.data.observed import load_observed
+from hnsim.config.outlook import allocation_growth_range, funding_uncertain
 from hnsim.experiment.calibration import (
     Evaluator,
+    apply_money,
     calibrated_data,
     current_values,
     from_unit,
+    money_current,
+    other_inflation,
     search,
     set_parameters,
     solve_money,
@@ -48,7 +53,8 @@ class FitResult:
     evaluations: int
     notes: list[str]
     history: pd.DataFrame
-    members: pd.DataFrame | None = None  # history matching: member, then config paths
+    money: MoneyPosterior | None = None  # the Bayesian money fit (calibration.money), its mean in ``data``
+    members: pd.DataFrame | None = None  # posterior members: member, then config paths (history matching, or calibration.money.members)
     matched: HistoryMatch | None = None
 
 
@@ -121,16 +127,8 @@ def fit(
     final = set_parameters(with_horizon(data, report_until), searched, values)
     say(f"final run: {report_replications} replications")
     annual = evaluator.annual([final], report_replications)[0]
-    notes: list[str] = []
-    if linear:
-        money, notes = solve_money(final, annual, targets, linear)
-        if money:
-            fitted |= money
-            final = set_parameters(final, [p for p in linear if p.path in money], [money[p.path] for p in linear if p.path in money])
-            say("money solved exactly: " + ", ".join(f"{k.split('.')[1]} £{v:,.0f}" for k, v in money.items()) + f"; rerun {report_replications} replications")
-            annual = evaluator.annual([final], report_replications)[0]
-        else:
-            notes.append(f"no money figure up to {fit_until}: central spend and opening balance kept as in the config")
+    final, annual, fitted_money, notes, posterior = _fit_money(final, annual, spec, linear, observed, first_fy, last_fy, targets, say, evaluator, report_replications, fit_until)
+    fitted |= fitted_money
     values_table = simulated_values(annual, report_targets)
     table = target_table(values_table, report_targets, fit_until if report_until != fit_until else None)
     table.insert(1, "label", table["target"].map(target_label))
@@ -139,8 +137,43 @@ def fit(
     first_year = min(t.year for t in targets)
     describe = f"SEN2 and finance figures ({data_dir}) {first_year}-{fit_until}"
     out = calibrated_data(data, spec, fitted, record, describe)
+    members = None
+    if posterior is not None:
+        out = apply_money(out, posterior, f"hnsim calibrate {record['date']} to {describe}")
+        if spec.money.members:
+            members = money_members(posterior, spec.money.members, seed, allocation_growth_range(out) if funding_uncertain(out) else None)
     validate(out, "calibrated config")
-    return FitResult(out, table, annual, objective, evaluator.evaluations, notes, pd.DataFrame(evaluator.history))
+    return FitResult(out, table, annual, objective, evaluator.evaluations, notes, pd.DataFrame(evaluator.history), posterior, members)
+
+
+def _fit_money(final: dict[str, Any], annual: pd.DataFrame, spec, linear, observed: pd.DataFrame, first_fy: str, last_fy: str, targets, say: Callable[[str], None],
+               evaluator: Evaluator, report_replications: int, fit_until: int) -> tuple[dict[str, Any], pd.DataFrame, dict[str, float], list[str], MoneyPosterior | None]:
+    """The money step after the demand fit: the Bayesian money fit (``calibration.money``) or the
+    exact linear solve of central spend and opening balance; the config, its rerun annual table,
+    values solved, notes and the money posterior (if Bayes)."""
+    notes: list[str] = []
+    posterior = None
+    fitted: dict[str, float] = {}
+    if spec.money is not None:
+        if linear:
+            notes.append("calibration.money is given, so the solve: linear entries (" + ", ".join(p.path for p in linear) + ") were not used")
+        figures = money_figures(observed, first_fy, last_fy)
+        posterior = fit_money(annual, figures, money_current(final), spec.money, other_inflation(final))
+        final = apply_money(final, posterior)
+        notes += [f"money: {n}" for n in posterior.notes]
+        say(f"money fitted (Bayes) to {posterior.data_points} published figures, {posterior.effective_parameters:.1f} effective parameters; "
+            f"rerun {report_replications} replications")
+        annual = evaluator.annual([final], report_replications)[0]
+    elif linear:
+        money, notes = solve_money(final, annual, targets, linear)
+        if money:
+            fitted |= money
+            final = set_parameters(final, [p for p in linear if p.path in money], [money[p.path] for p in linear if p.path in money])
+            say("money solved exactly: " + ", ".join(f"{k.split('.')[1]} £{v:,.0f}" for k, v in money.items()) + f"; rerun {report_replications} replications")
+            annual = evaluator.annual([final], report_replications)[0]
+        else:
+            notes.append(f"no money figure up to {fit_until}: central spend and opening balance kept as in the config")
+    return final, annual, fitted, notes, posterior
 
 
 def _fit_ensemble(data: dict[str, Any], spec, evaluator: Evaluator, observed: pd.DataFrame, data_dir, fit_until: int, report_until: int | None,
@@ -173,16 +206,20 @@ def _fit_ensemble(data: dict[str, Any], spec, evaluator: Evaluator, observed: pd
     final = with_members(set_parameters(with_horizon(data, report_until), searched, matched.centre))
     say(f"final run: {report_replications} replications, replication r on member r")
     annual = evaluator.annual([final], report_replications)[0]
-    notes = list(matched.notes)
     fitted = dict(centre)
-    if linear:
-        money, money_notes = solve_money(final, annual, targets, linear)
-        notes += money_notes
-        if money:
-            fitted |= money
-            final = set_parameters(final, [p for p in linear if p.path in money], [money[p.path] for p in linear if p.path in money])
-            say("money solved from the members' mean spend: " + ", ".join(f"{k.split('.')[1]} £{v:,.0f}" for k, v in money.items()) + f"; rerun {report_replications} replications")
-            annual = evaluator.annual([final], report_replications)[0]
+    final, annual, fitted_money, notes, posterior = _fit_money(final, annual, spec, linear, observed, first_fy, fy_label(fit_until - 1), targets, say,
+                                                               evaluator, report_replications, fit_until)
+    notes = list(matched.notes) + notes
+    fitted |= fitted_money
+    member_table = matched.members
+    if posterior is not None:  # each member its own draw of the money posterior
+        money = money_members(posterior, n_members, evaluator.seed, allocation_growth_range(final) if funding_uncertain(final) else None)
+        money = money.drop(columns=[c for c in money.columns if c in member_table.columns or c == "member"])
+        member_table = pd.concat([member_table.reset_index(drop=True), money.reset_index(drop=True)], axis=1)
+        ensemble_data["table"] = member_table.drop(columns="member").to_dict("records")
+        final = with_members(final)
+        say(f"money drawn for each member from its posterior; rerun {report_replications} replications")
+        annual = evaluator.annual([final], report_replications)[0]
     values_table = simulated_values(annual, report_targets)
     table = target_table(values_table, report_targets, fit_until if report_until != fit_until else None)
     table.insert(1, "label", table["target"].map(target_label))
@@ -198,9 +235,11 @@ def _fit_ensemble(data: dict[str, Any], spec, evaluator: Evaluator, observed: pd
     first_year = min(t.year for t in targets)
     describe = f"SEN2 and finance figures ({data_dir}) {first_year}-{fit_until}, posterior median of {n_members} history-matched members"
     out = calibrated_data(with_members(data), spec, fitted, record, describe)
+    if posterior is not None:
+        out = apply_money(out, posterior, f"hnsim calibrate {record['date']} to {describe}")
     validate(out, "calibrated config")
     history = matched.points.rename(columns={"wave": "evaluation"})
-    return FitResult(out, table, annual, objective, evaluator.evaluations, notes, history, matched.members, matched)
+    return FitResult(out, table, annual, objective, evaluator.evaluations, notes, history, posterior, member_table, matched)
 
 
 def without_later_years(data: dict[str, Any], fit_until: int) -> dict[str, Any]:

@@ -241,6 +241,57 @@ def solve_money(data: dict[str, Any], annual: pd.DataFrame, targets: list[Target
     return solved, notes
 
 
+# ------------------------------------------------------------------ money fitted (Bayes)
+def money_current(data: dict[str, Any]) -> dict[str, float]:
+    """The config's values at the money fit's paths (a line multiplier not given: 1)."""
+    from hnsim.analysis.money import PATHS
+
+    out = {}
+    for path in PATHS:
+        try:
+            out[path] = float(lookup(data, path))
+        except (KeyError, TypeError):
+            out[path] = 1.0
+    return out
+
+
+def other_inflation(data: dict[str, Any]) -> dict[str, float]:
+    """The 'other' line's price factor by financial year label: central spend's coefficient."""
+    from hnsim.config.schema import SPEND_LINES
+    from hnsim.model import compile_parameters
+    from hnsim.model.metrics import inflation_factors
+
+    params = compile_parameters(validate(data, "calibration"))
+    factors = inflation_factors(params)[SPEND_LINES.index("other")]
+    return {label: float(f) for (label, _, _), f in zip(params.calendar.fy_bounds(), factors)}
+
+
+def apply_money(data: dict[str, Any], posterior, describe: str | None = None) -> dict[str, Any]:
+    """A copy of plain config data with the money posterior's mean (multipliers to 4 places, pounds
+    to the nearest £1,000); with ``describe``, sources rewritten to say what was fitted and the
+    posterior sd."""
+    from hnsim.analysis.money import CENTRAL, OPENING
+    from hnsim.config.schema import SPEND_LINES
+
+    out = copy.deepcopy(data)
+    mean, sd = posterior.values(), dict(zip(posterior.paths, posterior.sd))
+    costs = out["costs"]
+    was_lines = (costs.get("line_multiplier") or {}).get("source", "none (1 on every line)")
+    costs["line_multiplier"] = {"value": {line: round(mean[f"costs.line_multiplier.value.{line}"], 4) for line in SPEND_LINES},
+                                "source": was_lines}
+    out = apply_overrides(out, {CENTRAL: round(mean[CENTRAL], -3), OPENING: round(mean[OPENING], -3)})
+    costs = out["costs"]
+    if describe:
+        sds = ", ".join(f"{line} sd {sd[f'costs.line_multiplier.value.{line}']:.3f}" for line in SPEND_LINES)
+        for node, what in ((costs["line_multiplier"], f"posterior mean ({sds})"),
+                           (lookup(out, CENTRAL.rsplit(".", 1)[0]), f"posterior mean, sd £{sd[CENTRAL]:,.0f}"),
+                           (lookup(out, OPENING.rsplit(".", 1)[0]), f"posterior mean, sd £{sd[OPENING]:,.0f}")):
+            source = str(node.get("source", ""))
+            was = source.split("; was: ", 1)[-1] if "calibrated:" in source else source
+            node["source"] = f"calibrated: {describe}, Bayesian money fit, {what}; was: {was}"
+    return out
+
+
 # ------------------------------------------------------------------ the calibrated config
 def calibrated_data(data: dict[str, Any], spec: CalibrationSpec, values: dict[str, float], fit_record: dict[str, Any], describe: str) -> dict[str, Any]:
     """Plain config data with the fitted values, their sources rewritten (fit date, what was fitted,

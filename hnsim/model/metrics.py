@@ -135,6 +135,13 @@ def inflation_factors(params: Parameters) -> np.ndarray:
     return np.array([(1.0 + rates.get(line, 0.0)) ** (years - base) for line in SPEND_LINES])
 
 
+def line_multipliers(params: Parameters) -> np.ndarray:
+    """Multiplier on each spend line's placement costs (``costs.line_multiplier``; 1 where not given)."""
+    given = params.config.costs.line_multiplier
+    values = given.value if given is not None else {}
+    return np.array([values.get(line, 1.0) for line in SPEND_LINES], dtype=float)
+
+
 def allocation_by_year(params: Parameters) -> np.ndarray:
     """High Needs Block allocation for each financial year, extended by the growth assumption."""
     finance = params.config.finance
@@ -255,7 +262,9 @@ def _money(log: R.EventLog, params: Parameters, state: np.ndarray, phase: np.nda
     n_fy = len(fy)
     out: dict[str, np.ndarray] = {}
     annual, line = unit_cost_tables(params)
+    # placement costs carry the fitted line multipliers; place funding and central spend do not
     factors = inflation_factors(params)
+    placement_factors = factors * line_multipliers(params)[:, None]
     costed = line[state] >= 0
     cost = annual[state[costed], phase[costed]]
     if np.isnan(cost).any():
@@ -266,12 +275,14 @@ def _money(log: R.EventLog, params: Parameters, state: np.ndarray, phase: np.nda
     # spend at the price base by (line, year), then inflated by line
     base_spend = np.zeros((len(SPEND_LINES), n_fy))
     np.add.at(base_spend, spell_line, shares * cost[:, None])
-    spend = base_spend * factors
+    spend = base_spend * placement_factors
     setting_keys = sorted({k for k in COST_KEY.values() if k})
     setting_index = {k: i for i, k in enumerate(setting_keys)}
     state_setting = np.array([setting_index.get(COST_KEY.get(code) or "", -1) for code in range(max(R.STATE_NAMES) + 1)])
     spell_setting = state_setting[state[costed]]
-    inflated = shares * cost[:, None] * factors[spell_line]
+    inflated = shares * cost[:, None] * placement_factors[spell_line]
+    topups = SPEND_LINES.index("mainstream_topups")
+    out["spend_mainstream_topups_primary"] = inflated[(spell_line == topups) & (phase[costed] == PHASES.index("primary"))].sum(axis=0)
     for key, j in setting_index.items():
         mine = spell_setting == j
         out[f"placement_years_{key}"] = shares[mine].sum(axis=0)

@@ -78,6 +78,38 @@ def less_well(table: pd.DataFrame) -> list[str]:
     return lines
 
 
+MONEY_LABELS = {"spend_mainstream_topups_primary": "primary EHCP top-ups (£)", "hnb_allocation": "High Needs Block allocation (£, an input)",
+                "cost_per_ehcp": "spend per EHCP (£)"}
+
+
+def _m(value: float) -> str:
+    return f"£{value / 1e6:.2f}m" if np.isfinite(value) else "-"
+
+
+def money_section(posterior) -> str:
+    """The fit report's money section (:class:`hnsim.analysis.money.MoneyPosterior`): every
+    published money figure against the fit, and the parameters' priors and posteriors."""
+    fig = posterior.figures
+    lines = ["## Money (Bayesian fit of unit costs, central spend and opening balance)", "",
+             f"{posterior.data_points} published money figures fitted, {posterior.effective_parameters:.2f} effective parameters "
+             f"(trace of the hat matrix) of {len(posterior.names)}; the rest is held by the priors. Fitted interval: 90% of the posterior "
+             "and of the replications; z: (observed - fitted) / sd of fit and observation noise; reproduced: |z| <= 3.", "",
+             "| figure | year | observed | fitted mean | 90% interval | z | reproduced | fitted |", "|---|---|---|---|---|---|---|---|"]
+    for r in fig.itertuples(index=False):
+        label = MONEY_LABELS.get(r.metric) or target_label(r.metric)
+        z = f"{r.z:+.2f}" if np.isfinite(r.z) else "-"
+        lines.append(f"| {label} | {r.financial_year} | {_m(r.observed)} | {_m(r.fitted_mean)} | {_m(r.p05)} to {_m(r.p95)} | {z} "
+                     f"| {'yes' if r.reproduced else '**no**'} | {'yes' if r.used else ('reported (derived)' if str(r.source).lower().startswith('derived') else 'reported (an input)')} |")
+    lines += ["", "| parameter | prior mean | prior sd | posterior mean | posterior sd | prior source |", "|---|---|---|---|---|---|"]
+    for r in posterior.parameter_table().itertuples(index=False):
+        money = not r.parameter.startswith("multiplier_")
+        f = (lambda v: f"£{v:,.0f}") if money else (lambda v: f"{v:.3f}")
+        lines.append(f"| {r.parameter} | {f(r.prior_mean)} | {f(r.prior_sd)} | {f(r.posterior_mean)} | {f(r.posterior_sd)} | {r.prior_source} |")
+    lines += ["", "Multipliers scale each line's placement costs (`costs.line_multiplier`), not place funding or central spend. "
+              "A figure whose source says `derived:` is arithmetic on the others (spend = allocation + overspend) and is not fitted twice.", ""]
+    return "\n".join(lines)
+
+
 def write_figures(annual: pd.DataFrame, observed: pd.DataFrame, out_dir: Path) -> list[str]:
     """Fan charts of the simulated history with the published figures on top (PNG); their file names."""
     written = []
@@ -96,7 +128,8 @@ def write_report(result, observed: pd.DataFrame, out_dir: Path, title: str, conf
     out_dir = store.writable_directory(out_dir)
     data = result.data
     members = getattr(result, "members", None)
-    if members is not None:
+    ensemble = (data.get("calibration") or {}).get("ensemble")
+    if members is not None and isinstance(ensemble, dict) and ensemble.get("table"):
         ensemble_name = f"{Path(config_name).stem}.ensemble.csv"
         store.write_csv(members, out_dir / ensemble_name)
         data = dict(data)
@@ -106,6 +139,12 @@ def write_report(result, observed: pd.DataFrame, out_dir: Path, title: str, conf
                      out_dir / config_name)
     store.write_csv(result.table, out_dir / "fit_report.csv")
     store.write_csv(result.history, out_dir / "fit_history.csv")
+    posterior = getattr(result, "money", None)
+    if posterior is not None:
+        store.write_csv(posterior.figures, out_dir / "money_fit.csv")
+        store.write_csv(posterior.parameter_table(), out_dir / "money_parameters.csv")
+    if members is not None and not (isinstance(ensemble, dict) and ensemble.get("table")):  # money draws alone (least squares)
+        store.write_csv(members.reset_index(), out_dir / "money_members.csv")
     figures = write_figures(result.annual, observed, out_dir)
     met = result.table[result.table["required"]]
     fit = result.data["calibration"]["fit"]
@@ -122,9 +161,12 @@ def write_report(result, observed: pd.DataFrame, out_dir: Path, title: str, conf
              f"Required targets met: {int(met['within_tolerance'].sum())} of {len(met)}.", "", extra,
              "## Targets", "", markdown_table(result.table), "",
              "Tolerances: January totals 3%; setting shares 3 percentage points of the SEN2 setting total; requests and new plans 10%; "
-             "spend 3%; deficit £0.5m; optional series as in `hnsim/analysis/calibration_targets.py`. Money (spend and deficit) is "
-             "not searched: central spend and the opening balance are solved exactly from the simulated spend after the demand fit, because "
-             "both outcomes are linear in them.", "",
+             "spend 3%; deficit £0.5m; optional series as in `hnsim/analysis/calibration_targets.py`. " + (
+                 "Money is fitted after the demand search by a Bayesian linear model (below): unit costs by line, central spend and the "
+                 "opening balance, each with a prior, because spend is linear in them given the simulated activity." if posterior is not None else
+                 "Money (spend and deficit) is not searched: central spend and the opening balance are solved exactly from the simulated "
+                 "spend after the demand fit, because both outcomes are linear in them."), "",
+             *([money_section(posterior)] if posterior is not None else []),
              "## What fits less well, and why", "", *(less_well(result.table) or ["- every target is within its tolerance."]), "",
              *([f"- {n}" for n in result.notes]), "",
              "## Figures", "", *[f"![{f}]({f})" for f in figures], ""]
