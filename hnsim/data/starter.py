@@ -269,6 +269,12 @@ def starter_config(directory: str | Path, la: str, template: str | Path = TEMPLA
     pools = data["capacity"]["places"]["value"]
     total_pools = sum(pools.values())
     data["capacity"] = {"places": {"value": {p: int(round(special * SPECIAL_MARGIN * n / total_pools)) for p, n in pools.items()}, "source": f"derived: SEN2 sen2_estab_caseload.csv plans in maintained, academy and free special schools, {jan}: {special:,.0f} x {SPECIAL_MARGIN} (assumption: places a little above placements), split across pools as in the starter template"}, "expansions": []}
+    commissioning = (data.get("status_quo") or {}).get("commissioning")
+    if commissioning:  # a step and a ceiling in proportion to the authority's special schools
+        for key in ("places_per_step", "ceiling"):
+            node = commissioning[key]
+            node["value"] = max(1, int(round(node["value"] * scale)))
+            node["source"] += f"; x {scale:.3f} by caseload"
 
     data["costs"]["central_spend_gbp"] = {"value": round(data["costs"]["central_spend_gbp"]["value"] * scale, -3), "source": by_caseload}
     fin = data["finance"]
