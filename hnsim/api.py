@@ -270,7 +270,7 @@ def backtest(config: str | Path, data_dir: str | Path, fit_until: int, replicati
 
 
 def national(data_dir: str | Path, out_dir: str | Path | None = None, workers: int = 1, scheduler: str | None = None,
-             local_dask: bool = False, authorities: Sequence[str] = (), replications: int = 10, max_evaluations: int = 11,
+             local_dask: bool = False, authorities: Sequence[str] = (), replications: int = 10, max_evaluations: int = 72,
              fit_replications: int = 2, horizon: int | None = None, progress: bool = False) -> NationalResult:
     """Build, calibrate and project every local authority in the SEN2 files in ``data_dir`` (or
     the ``authorities`` named); resumable; writes ``out_dir`` (default ``results/national``)."""

@@ -22,6 +22,8 @@ from hnsim.config import Config, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "configs" / "gloucestershire.yaml"
+#: The baseline before trends, status-quo policies and ensembles: what "a config without them" means.
+LEGACY = ROOT / "tests" / "data" / "gloucestershire_2019_structure.yaml"
 SEN2_DIR = Path(os.environ.get("HNSIM_SEN2_DIR") or ROOT.parent / "shared" / "data" / "sen2")
 SEN2_MISSING = f"DfE SEN2 files not found at {SEN2_DIR} (shared/ beside the clone, or HNSIM_SEN2_DIR)"
 
@@ -63,9 +65,15 @@ def baseline_data() -> dict[str, Any]:
     return copy.deepcopy(_baseline_text_data())
 
 
-def scaled_data(scale: float = 0.1, end_date: str = "2017-03-31") -> dict[str, Any]:
-    """The baseline with every population and capacity scaled down and a shorter horizon."""
-    data = copy.deepcopy(baseline_data())
+def legacy_data() -> dict[str, Any]:
+    """The baseline as it was before trends, status-quo policies and ensembles (a fresh copy)."""
+    return yaml.load(LEGACY.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def scaled_data(scale: float = 0.1, end_date: str = "2017-03-31", legacy: bool = False) -> dict[str, Any]:
+    """The baseline (or, with ``legacy``, the baseline before trends, status-quo policies and
+    ensembles) with every population and capacity scaled down and a shorter horizon."""
+    data = legacy_data() if legacy else copy.deepcopy(baseline_data())
     data["simulation"]["end_date"] = end_date
     init = data["initial_population"]
     for key in ("sen_support_by_age", "ehcp_by_age_band"):

@@ -161,9 +161,13 @@ def test_backtest_drops_the_years_it_cannot_fit():
     from hnsim.experiment.calibrate import without_later_years
 
     data = yaml.safe_load((ROOT / "configs" / "gloucestershire.yaml").read_text(encoding="utf-8"))
+    years = ["2014-15", "2015-16", "2016-17", "2017-18", "2018-19", "2019-20"]
+    data["assessment"]["refusal_probability_by_year"]["value"] = {y: 0.05 for y in years}
+    data["calibration"]["free"] += [{"path": f"assessment.refusal_probability_by_year.value.{y}", "low": 0, "high": 0.3} for y in years]
     trimmed = without_later_years(data, 2017)
     kept = {f["path"] for f in trimmed["calibration"]["free"]}
-    assert "sen_support.request_multiplier_by_year.value.2017-18" in kept
-    assert "sen_support.request_multiplier_by_year.value.2018-19" not in kept
-    assert set(trimmed["sen_support"]["request_multiplier_by_year"]["value"]) == {"2014-15", "2015-16", "2016-17", "2017-18"}
-    assert "2018-19" in data["sen_support"]["request_multiplier_by_year"]["value"]  # the input is untouched
+    assert "assessment.refusal_probability_by_year.value.2017-18" in kept
+    assert "assessment.refusal_probability_by_year.value.2018-19" not in kept
+    assert set(trimmed["assessment"]["refusal_probability_by_year"]["value"]) == {"2014-15", "2015-16", "2016-17", "2017-18"}
+    assert "2018-19" in data["assessment"]["refusal_probability_by_year"]["value"]  # the input is untouched
+    assert "trends.requests.growth_per_year.value" in kept  # a trend is not a year: kept

@@ -22,7 +22,7 @@ STATES = (R.SEN_SUPPORT, R.SEN_SUPPORT_ENHANCED, R.AP_NO_PLAN, R.EHE_NO_PLAN)
 
 def markov_config():
     """Children aged 5 arrive at a constant rate into SEN support and stay in primary for the horizon."""
-    data = scaled_data(scale=0.0, end_date="2019-03-31")
+    data = scaled_data(scale=0.0, end_date="2019-03-31", legacy=True)
     init = data["initial_population"]
     init["sen_support_by_age"]["value"] = {5: INITIAL}
     init["enhanced_share"]["value"] = 0.0

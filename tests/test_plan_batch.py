@@ -59,7 +59,7 @@ def trends_on(data: dict) -> dict:
 
 @pytest.mark.parametrize("variant", ["baseline", "levers", "small_pools", "trends"])
 def test_batches_follow_the_clock_child_by_child(variant):
-    data = scaled_data(scale=0.2, end_date="2030-03-31")
+    data = scaled_data(scale=0.2, end_date="2030-03-31", legacy=True)
     if variant == "levers":
         data = levers_on(data)
     if variant == "trends":

@@ -22,6 +22,7 @@ from hnsim.config import validate
 from hnsim.data.starter import TEMPLATE, starter_config
 from hnsim.data.vantage import observed_at, write_vantage
 from hnsim.experiment.runner import combine, run_tasks
+from hnsim.experiment.national import FREE_PARAMETERS
 from hnsim.experiment.skill import SkillDesign, Vantages, prepare
 from hnsim.experiment.skill_task import Calibration, SkillTask
 from hnsim.results.skill import read_outcome
@@ -82,10 +83,12 @@ def test_a_task_prepared_from_the_full_files_equals_one_prepared_from_files_cut_
     for path, source in _sources(full.config):
         if path.split(".")[0] not in MONEY_AND_LEVERS:
             assert all(y <= origin for y in _years_named(source)), (path, source)
-    assert str(full.config["sen_support"]["request_trend"]["until_date"]) == f"{origin - 1}-12-31"
+    assert str(full.config["trends"]["data_end"]) == f"{origin - 1}-12-31"  # damped from the last year known
     free = {p["path"] for p in full.config["calibration"]["free"]}
-    assert free == {"sen_support.request_rate.value.primary", "sen_support.request_rate.value.secondary",
-                    "sen_support.request_trend.growth_per_year.value", "ehcp.leave_education_rate.value.post16"}
+    assert free == {path for path, *_ in FREE_PARAMETERS}
+    assert full.config["calibration"]["method"] == "history_matching" and full.config["calibration"]["uncertain"]
+    growth = next(p for p in full.config["calibration"]["free"] if p["path"] == "trends.requests.growth_per_year.value")
+    assert all(y <= origin for y in _years_named(growth["prior_source"]))  # the pooled prior knows only the years to the origin
     # the cut matters: the starter made from every year differs
     everything, _ = starter_config(FIXTURE, "916")
     assert everything["assessment"]["refusal_probability"] != full.config["assessment"]["refusal_probability"]

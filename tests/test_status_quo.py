@@ -87,8 +87,11 @@ def test_bad_status_quo_is_refused_naming_the_key(change, where):
 
 def test_reference_year_outside_the_run_is_refused():
     section = {"reference_year": "2013-14", "staffing": staffing()}
-    with pytest.raises(ConfigError, match="reference_year 2013-14 must lie inside the simulated period"):
+    with pytest.raises(ConfigError, match="reference_year 2013-14 must not start before the simulated period"):
         validate(with_status_quo(quiet_data(), **section))
+    # a fit to earlier years ends before the reference year: its policies never act, so it is valid
+    later = {"reference_year": "2030-31", "staffing": staffing(from_date="2031-04-01")}
+    validate(with_status_quo(quiet_data("2017-03-31"), **later))
 
 
 def test_a_valid_section_compiles_its_reviews():
@@ -102,7 +105,7 @@ def test_a_valid_section_compiles_its_reviews():
 
 # ---------------------------------------------------------------- no section: nothing changes
 def test_without_the_section_the_config_hash_and_the_metrics_are_as_before():
-    data = scaled_data(0.1, "2021-03-31")
+    data = scaled_data(0.1, "2021-03-31", legacy=True)
     config = validate(data)
     assert config.status_quo is None and "status_quo" not in config_dict(config)
     params = compile_parameters(config)
@@ -195,7 +198,7 @@ def test_no_commissioning_while_the_waiting_list_is_under_its_threshold():
 
 
 def test_foreseen_and_batched_journeys_agree_with_the_clock_under_the_policies():
-    data = with_status_quo(scaled_data(0.1, "2022-03-31"), reference_year="2017-18", commissioning=commissioning(ceiling=sourced(40), places_per_step=sourced(8)),
+    data = with_status_quo(scaled_data(0.1, "2022-03-31", legacy=True), reference_year="2017-18", commissioning=commissioning(ceiling=sourced(40), places_per_step=sourced(8)),
                            staffing=staffing(from_date="2018-04-01", lag_days=sourced(60)), gatekeeping=gatekeeping(from_date="2018-04-01"))
     config = validate(data)
     params = compile_parameters(config)
@@ -252,7 +255,7 @@ def test_gatekeeping_raises_refusals_with_pressure_up_to_the_maximum():
 
 
 def test_a_request_spike_raises_refusals_and_reversals_at_tribunal():
-    data = scaled_data(0.2, "2022-03-31")
+    data = scaled_data(0.2, "2022-03-31", legacy=True)
     data["sen_support"]["request_multiplier_by_year"] = sourced({"2018-19": 1.0, "2019-20": 2.5})
     data["assessment"]["appeal_probability"] = sourced(0.5)
     without = validate(data)
@@ -275,7 +278,7 @@ def test_a_request_spike_raises_refusals_and_reversals_at_tribunal():
 def test_a_larger_commissioning_ceiling_never_raises_independent_placements():
     """Special places fill (high special demand, few places): with the same seeds and replications,
     more places allowed never raises the independent caseload, and many more lower it."""
-    data = scaled_data(0.1, "2026-03-31")
+    data = scaled_data(0.1, "2026-03-31", legacy=True)
     data["placement"]["when_special_full"]["independent_probability"] = sourced(0.5)
     independent = {}
     commissioned = {}

@@ -76,7 +76,7 @@ def test_transition_moves_linearly_to_one():
 
 
 def test_compiled_request_clock_is_trend_times_transition():
-    data = trends_data(scaled_data(0.1, "2030-03-31"), requests=growth(0.1, "2014-04-01"),
+    data = trends_data(scaled_data(0.1, "2030-03-31", legacy=True), requests=growth(0.1, "2014-04-01"),
                        request_transition={"start_multiplier": sourced(0.5), "until_date": "2016-04-01"})
     params = compile_parameters(validate(data, "trends"))
     cal = params.calendar
@@ -88,7 +88,7 @@ def test_compiled_request_clock_is_trend_times_transition():
 
 
 def test_odds_trend_by_financial_year():
-    data = trends_data(scaled_data(0.1, "2030-03-31"), post19_continue=growth(0.5), special_first_setting=growth(0.2))
+    data = trends_data(scaled_data(0.1, "2030-03-31", legacy=True), post19_continue=growth(0.5), special_first_setting=growth(0.2))
     params = compile_parameters(validate(data, "trends"))
     p0 = data["placement"]["transfer"]["post19_continue_probability"]["value"]
     by_fy = params.placement.post19_continue_by_fy
@@ -113,8 +113,8 @@ def test_odds_trend_by_financial_year():
 # ---------------------------------------------------------------- config errors
 @pytest.mark.parametrize("old", ["request_trend", "request_multiplier_by_year"])
 def test_old_and_new_request_keys_refused_together(old):
-    data = trends_data(scaled_data(), requests=growth(0.1))
-    data["sen_support"][old] = copy.deepcopy(scaled_data()["sen_support"][old])
+    data = trends_data(scaled_data(legacy=True), requests=growth(0.1))
+    data["sen_support"][old] = copy.deepcopy(scaled_data(legacy=True)["sen_support"][old])
     with pytest.raises(ConfigError) as caught:
         validate(data, "both")
     assert "trends.requests" in str(caught.value) and f"sen_support.{old}" in str(caught.value)
@@ -122,14 +122,14 @@ def test_old_and_new_request_keys_refused_together(old):
 
 @pytest.mark.parametrize("damping", [-0.1, 1.5])
 def test_damping_out_of_range(damping):
-    data = trends_data(scaled_data())
+    data = trends_data(scaled_data(legacy=True))
     data["trends"]["damping"]["value"] = damping
     with pytest.raises(ConfigError, match=r"trends\.damping\.value"):
         validate(data, "damping")
 
 
 def test_data_end_before_start():
-    data = trends_data(scaled_data())
+    data = trends_data(scaled_data(legacy=True))
     data["trends"]["data_end"] = "2013-12-31"
     with pytest.raises(ConfigError, match=r"trends\.data_end .* before simulation\.start_date"):
         validate(data, "data end")
@@ -137,7 +137,7 @@ def test_data_end_before_start():
 
 # ---------------------------------------------------------------- requests from further education
 def fe_run(per_year: float | None):
-    data = scaled_data(0.1, "2019-03-31")
+    data = scaled_data(0.1, "2019-03-31", legacy=True)
     if per_year is not None:
         data["assessment"]["post16_requests_per_year"] = sourced(per_year)
     config = validate(data, "fe requests")
@@ -165,8 +165,8 @@ def test_requests_from_further_education_lead_to_post16_plans():
 
 # ---------------------------------------------------------------- without trends, as before
 def test_config_without_trends_simulates_as_before():
-    """Figures of a run of the main line before trends existed (scaled_data(0.1, 2022-03-31), seed 11, replication 0)."""
-    config = validate(scaled_data(0.1, "2022-03-31"), "no trends")
+    """Figures of a run of the main line before trends existed (scaled_data(0.1, 2022-03-31, legacy=True), seed 11, replication 0)."""
+    config = validate(scaled_data(0.1, "2022-03-31", legacy=True), "no trends")
     params = compile_parameters(config)
     m = annual_metrics(PathwayModel(config, 0, 11, params).run(), params)
     assert m["assessment_requests"].tolist() == [11.0, 40.0, 50.0, 53.0, 62.0, 57.0, 54.0, 67.0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import baseline_data
+from conftest import legacy_data as baseline_data  # the structure before trends, status-quo policies and ensembles
 
 TEST = "test: set by hand"
 

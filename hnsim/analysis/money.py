@@ -74,13 +74,16 @@ class MoneyPosterior:
         return dict(zip(self.paths, (float(v) for v in self.mean)))
 
     def draw(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
-        """``n`` members from the posterior, columns = config paths; multipliers kept above 0.01."""
+        """``n`` members from the posterior, columns = config paths; multipliers kept above 0.01 and
+        central spend at or above 0 (a draw below is truncated: spend cannot be negative)."""
         values, vectors = np.linalg.eigh((self.cov + self.cov.T) / 2)
         root = vectors * np.sqrt(np.clip(values, 0.0, None))  # parameters held by their priors have near-zero variance
         draws = self.mean + rng.standard_normal((n, len(self.mean))) @ root.T
         frame = pd.DataFrame(draws, columns=list(self.paths))
         lines = [p for p in self.paths if p.startswith("costs.line_multiplier")]
         frame[lines] = frame[lines].clip(lower=0.01)
+        if CENTRAL in frame:
+            frame[CENTRAL] = frame[CENTRAL].clip(lower=0.0)
         return frame
 
     def parameter_table(self) -> pd.DataFrame:

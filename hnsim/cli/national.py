@@ -18,7 +18,7 @@ from hnsim.cli.common import EXIT_FAILED, main, reported, workers_option
 @click.option("--local-dask", is_flag=True, help="Run on a local Dask cluster instead of local processes.")
 @click.option("--la", "las", multiple=True, help="Only this authority (name, new or old code); repeat for several. Default: every authority at the latest January census.")
 @click.option("--replications", "-n", type=click.IntRange(min=2), default=10, show_default=True, help="Replications of each authority's projection (the same numbers everywhere).")
-@click.option("--max-evaluations", type=click.IntRange(min=1), default=11, show_default=True, help="Parameter sets each authority's calibration may simulate.")
+@click.option("--max-evaluations", type=click.IntRange(min=1), default=72, show_default=True, help="Parameter sets each authority's calibration may simulate (history matching: split across its waves).")
 @click.option("--fit-replications", type=click.IntRange(min=1), default=2, show_default=True, help="Replications per calibration evaluation.")
 @click.option("--horizon", type=click.IntRange(min=2000), default=None, help="Project to 31 March of this year (default: the template config's end, 2035).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")

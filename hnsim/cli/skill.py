@@ -32,7 +32,7 @@ def echo_headline(result: api.SkillResult, out_dir: Path) -> None:
 @click.option("--quick", is_flag=True, help="The quick sample: 20 authorities spread by size and region (docs/validation.md).")
 @click.option("--origins", default="2016,2017,2018", show_default=True, help="Forecast origins: January census years, comma-separated.")
 @click.option("--replications", "-n", type=click.IntRange(min=2), default=20, show_default=True, help="Replications of each calibrated config (the model's ensemble).")
-@click.option("--max-evaluations", type=click.IntRange(min=1), default=11, show_default=True, help="Parameter sets each calibration may simulate.")
+@click.option("--max-evaluations", type=click.IntRange(min=1), default=72, show_default=True, help="Parameter sets each calibration may simulate (history matching: split across its waves).")
 @click.option("--fit-replications", type=click.IntRange(min=1), default=2, show_default=True, help="Replications per calibration evaluation.")
 @click.option("--naive-draws", type=click.IntRange(min=2), default=200, show_default=True, help="Draws of each naive forecaster's predictive distribution.")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Output directory (default: results/skill, or results/skill-quick).")

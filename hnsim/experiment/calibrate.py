@@ -117,7 +117,8 @@ def fit(
     evaluator = Evaluator(fit_data, searched, targets, replications, seed, workers, executor, on_evaluation)
     method = method or spec.method
     if method == "history_matching":
-        return _fit_ensemble(data, spec, evaluator, observed, data_dir, fit_until, report_until, report_replications, members, cache_dir, say, linear, targets)
+        return _fit_ensemble(data, spec, evaluator, observed, data_dir, fit_until, report_until, report_replications, members, cache_dir, say, linear, targets,
+                             max_evaluations)
     begin = current_values(fit_data, searched) if start == "config" else [from_mid(p) for p in searched]
     say(f"fitting {len(searched)} parameters to {sum(t.weight > 0 and t.how == 'search' for t in targets)} targets up to {fit_until}, {replications} replications per evaluation (common random numbers)")
     values, objective = search(evaluator, begin, max_evaluations)
@@ -177,7 +178,8 @@ def _fit_money(final: dict[str, Any], annual: pd.DataFrame, spec, linear, observ
 
 
 def _fit_ensemble(data: dict[str, Any], spec, evaluator: Evaluator, observed: pd.DataFrame, data_dir, fit_until: int, report_until: int | None,
-                  report_replications: int, members: int | None, cache_dir: Path | None, say: Callable[[str], None], linear, targets) -> FitResult:
+                  report_replications: int, members: int | None, cache_dir: Path | None, say: Callable[[str], None], linear, targets,
+                  max_evaluations: int | None = None) -> FitResult:
     """History matching (:mod:`hnsim.experiment.history_matching`): the members, the config set to
     their medians with the ensemble attached, and a final run of ``report_replications``
     replications, replication r on member r."""
@@ -186,8 +188,11 @@ def _fit_ensemble(data: dict[str, Any], spec, evaluator: Evaluator, observed: pd
     searched = evaluator.free
     say(f"history matching {len(searched)} parameters ({len(spec.uncertain)} more drawn, not fitted) to the published figures up to {fit_until}; "
         f"{evaluator.replications} replication(s) per design point, {n_members} members")
-    matched = history_match(evaluator, searched, list(spec.uncertain), targets, n_members,
-                            design_points=ensemble.design_points if ensemble else None, waves=ensemble.waves if ensemble else 3,
+    waves = ensemble.waves if ensemble else 3
+    design = (ensemble.design_points if ensemble and ensemble.design_points else None) or max(24, 4 * len(searched))
+    if max_evaluations and design * waves > max_evaluations:  # the budget caps the design points of each wave
+        design = max(6, max_evaluations // waves)
+    matched = history_match(evaluator, searched, list(spec.uncertain), targets, n_members, design_points=design, waves=waves,
                             cache_dir=cache_dir, progress=say)
     centre = dict(zip([p.path for p in searched], matched.centre))
     report_until = report_until or fit_until

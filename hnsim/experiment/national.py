@@ -67,7 +67,7 @@ class NationalDesign:
     sen2_dir: Path
     replications: int = 10  # of the projection (and of the fit table), numbered 0..R-1 everywhere
     fit_replications: int = 2  # per calibration evaluation (common random numbers)
-    max_evaluations: int = 11  # 4 free parameters: a start, two Jacobians and two steps
+    max_evaluations: int = 72  # history matching: three waves of 24 design points
     horizon: int | None = None  # project to 31 March of this year (default: the template's end)
     seed: int | None = None  # root seed shared by every authority (default: the template's)
     template: Path = TEMPLATE  # the config starter configs are made from
@@ -114,9 +114,9 @@ UNCERTAIN: tuple[dict[str, Any], ...] = (
     {"path": "trends.damping.value", "low": 0.6, "high": 1.0,
      "source": "assumption: growth carried past the data loses between 0% and 40% of its rate each year (from undamped to a plateau within about five years); no published figure says which"},
 )
-#: Prior of the request growth where SEN2 has too few years to pool (assumption: England's plans
-#: grew about 10% a year 2015-2019, SEN2; wide, since authorities ranged from falls to doubling).
-FALLBACK_GROWTH = (0.10, 0.10)
+#: Prior of the request growth where SEN2 has too few years to pool: modest growth, wide (it
+#: must not borrow from later years, so it cites none).
+FALLBACK_GROWTH = (0.05, 0.10)
 
 
 def demand_growth_prior(sen2_dir: Path, old_la_code: str, origin: int) -> tuple[float, float, str]:
@@ -133,7 +133,7 @@ def demand_growth_prior(sen2_dir: Path, old_la_code: str, origin: int) -> tuple[
         if math.isfinite(prior.mean) and math.isfinite(prior.sd) and prior.sd > 0:
             return float(prior.mean), float(prior.sd), prior.source + ("" if series == "requests" else " (new plans stand in for requests: fewer than two years of requests published)")
     mean, sd = FALLBACK_GROWTH
-    return mean, sd, f"assumption: {mean:+.0%} ± {sd:.0%} a year (England's plans grew about 10% a year 2015-2019, SEN2); too few years of requests or new plans to pool"
+    return mean, sd, f"assumption: {mean:+.0%} ± {sd:.0%} a year, modest growth with a wide spread; too few years of requests or new plans to pool"
 
 
 def calibration_section(data: dict[str, Any], growth_prior: tuple[float, float, str] | None = None, members: int = 20,

@@ -17,6 +17,7 @@ fixes without freeing them stay as they are, even where they were chosen knowing
 from __future__ import annotations
 
 import copy
+import re
 import hashlib
 import json
 from dataclasses import asdict, dataclass, replace
@@ -63,6 +64,7 @@ def config_known_at(data: dict[str, Any], origin: int) -> dict[str, Any]:
         kept.append(free)
     if data.get("calibration"):
         data["calibration"]["free"] = kept
+        known_at_origin(data, origin)
     by_year = (data.get("assessment", {}).get("refusal_probability_by_year") or {}).get("value")
     if by_year:
         known = {k: v for k, v in by_year.items() if (_fy_start(k) or 0) < origin}
@@ -71,6 +73,31 @@ def config_known_at(data: dict[str, Any], origin: int) -> dict[str, Any]:
             data["assessment"]["refusal_probability_by_year"]["value"] = {k: (v if k in known else last) for k, v in by_year.items()}
             data["assessment"]["refusal_probability_by_year"]["source"] += f"; at origin {origin}: years from {origin}-{(origin + 1) % 100:02d} on carry {max(known)}'s value forward"
     return data
+
+
+#: The prior of a growth parameter whose prior was pooled from years after the origin: the national
+#: run's fallback (modest growth, wide), which cites no year.
+FALLBACK_GROWTH_PRIOR = (0.05, 0.10)
+
+
+def known_at_origin(data: dict[str, Any], origin: int) -> None:
+    """In place: what a config's trends, priors and ensemble may know at ``origin``. The trends'
+    data end moves to 31 December before the origin (damping starts there); a posterior ensemble
+    fitted to later years is dropped (the fit at the origin draws its own); a prior whose source
+    cites years from the origin on is replaced by a wide stated one."""
+    trends = data.get("trends")
+    if isinstance(trends, dict) and trends.get("data_end"):
+        trends["data_end"] = f"{origin - 1}-12-31"
+    calibration = data["calibration"]
+    if isinstance(calibration.get("ensemble"), dict):
+        calibration["ensemble"].update(table=None, file=None)
+    for free in calibration.get("free", []):
+        source = str(free.get("prior_source") or "")
+        years = [int(y) for y in re.findall(r"(?<!\d)(20[12]\d)(?!\d)", source)]
+        if free.get("prior_mean") is not None and any(y >= origin for y in years):
+            mean, sd = FALLBACK_GROWTH_PRIOR
+            free["prior_mean"], free["prior_sd"] = mean, sd
+            free["prior_source"] = f"assumption: {mean:+.0%} ± {sd:.0%} a year at origin {origin}, modest growth with a wide spread (the config's own prior cites later years)"
 
 
 def fixed_after(data: dict[str, Any]) -> list[str]:

@@ -67,7 +67,7 @@ class SkillDesign:
     origins: tuple[int, ...] = DEFAULT_ORIGINS
     replications: int = 20  # members of the model's ensemble (replications of the calibrated config)
     fit_replications: int = 2  # per calibration evaluation (common random numbers)
-    max_evaluations: int = 11  # the national run's budget: a start, two Jacobians and two steps
+    max_evaluations: int = 72  # the national run's budget: three waves of 24 design points
     naive_draws: int = naive_module.NAIVE_DRAWS
     seed: int | None = None  # root seed shared by every task (default: the template's)
     template: Path = TEMPLATE

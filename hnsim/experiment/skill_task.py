@@ -93,10 +93,12 @@ def fit_calibration(task: SkillTask) -> Calibration:
     searched from the middle of each range (so no starting value carries information from after
     the origin), on the values known at the origin, ``task.max_evaluations`` parameter sets of
     ``task.fit_replications`` replications (common random numbers). One calibrated config,
-    projected ``task.replications`` times."""
+    projected ``task.replications`` times; with ``calibration.method: history_matching`` the config
+    carries ``task.replications`` members and replication r projects member r."""
     observed, notes = fittable(task.observed)
     # the values travel with the task; task.observed_from only names where they came from in the fit record
-    result = fit(task.config, task.observed_from, task.origin, task.fit_replications, task.max_evaluations, 2, workers=1, start="centre", observed=observed)
+    result = fit(task.config, task.observed_from, task.origin, task.fit_replications, task.max_evaluations, 2, workers=1, start="centre", observed=observed,
+                 members=max(2, task.replications))  # history matching: one member per projected replication
     data = yaml.safe_load(yaml.safe_dump(result.data, sort_keys=False, allow_unicode=True, width=200))  # plain data, as a written config reads back
     free = [p["path"] for p in task.config["calibration"]["free"]]
     info = {"method": "fit_calibration", "objective": result.objective, "evaluations": result.evaluations, "fitted": {p: lookup(data, p) for p in free},
