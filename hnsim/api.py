@@ -246,7 +246,7 @@ def calibrate(config: str | Path, data_dir: str | Path, fit_until: int = 2019, r
         result = calibration.fit(data, data_dir, fit_until, replications, max_evaluations, report_replications, pool.workers,
                                  start=start, progress=say, executor=pool.executor, observed=observed, method=method, members=members,
                                  cache_dir=out / "history-matching")
-    write_report(result, observed, out, f"Fit report: {Path(config).stem} calibrated to {fit_until}", Path(config).name)
+    write_report(result, observed, out, f"Fit report: {Path(config).stem} calibrated to {fit_until}", Path(config).name, original=Path(config).read_text(encoding="utf-8"))
     return Calibrated(result, out)
 
 
@@ -265,7 +265,7 @@ def backtest(config: str | Path, data_dir: str | Path, fit_until: int, replicati
         result = calibration.backtest(data, data_dir, fit_until, replications, max_evaluations, report_replications, pool.workers,
                                       progress=say, executor=pool.executor, observed=observed, method=method, members=members,
                                       cache_dir=out / "history-matching")
-    write_backtest(result, observed, out, Path(config).name)
+    write_backtest(result, observed, out, Path(config).name, Path(config).read_text(encoding="utf-8"))
     return Calibrated(result.fit, out, result)
 
 

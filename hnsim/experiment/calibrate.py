@@ -235,7 +235,7 @@ def _fit_ensemble(data: dict[str, Any], spec, evaluator: Evaluator, observed: pd
                  f"likelihood tempered to {matched.temperature:.3f} for an effective sample of {matched.ess:.0f} candidates")
     objective = float(np.mean(residuals(simulated_values(annual, targets), targets) ** 2))
     record = {"date": today(), "data_dir": str(data_dir), "fit_until": int(fit_until), "objective": round(objective, 4) if math.isfinite(objective) else 0.0,
-              "replications": int(evaluator.replications), "evaluations": int(evaluator.evaluations), "method": "history_matching", "members": int(n_members),
+              "replications": int(evaluator.replications), "evaluations": int(len(matched.points)), "method": "history_matching", "members": int(n_members),
               "effective_parameters": round(matched.effective_parameters, 2), "data_points": int(matched.data_points)}
     first_year = min(t.year for t in targets)
     describe = f"SEN2 and finance figures ({data_dir}) {first_year}-{fit_until}, posterior median of {n_members} history-matched members"

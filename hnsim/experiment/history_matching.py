@@ -254,7 +254,7 @@ def history_match(evaluator: Evaluator, free: list[FreeParameter], uncertain: li
     for path, values in latin_hypercube_inputs(uncertain, members, rng).items():
         table[path] = values
     table.insert(0, "member", np.arange(members))
-    centre = [float(np.median(member_values[:, j])) for j in range(d)]
+    centre = [float(f"{np.median(member_values[:, j]):.6g}") for j in range(d)]  # six significant figures, as a config is written
     # effective parameters: the share of each parameter's prior variance the data removed
     prior_var = proposals_q.var(axis=0)
     post_var = proposals_q[chosen].var(axis=0)

@@ -105,6 +105,7 @@ FREE_PARAMETERS: tuple[tuple[str, str, float, float, bool], ...] = (
     ("sen_support.request_rate.value.secondary", "times", 0.4, 2.5, True),
     ("trends.requests.growth_per_year.value", "absolute", -0.1, 0.45, False),
     ("trends.request_transition.start_multiplier.value", "absolute", 0.3, 1.5, False),
+    ("assessment.plan_probability.value", "absolute", 0.5, 0.99, False),  # requests withdrawn or still open too: new plans per request
     ("ehcp.leave_education_rate.value.post16", "absolute", 0.005, 0.3, True),
     ("placement.transfer.post19_continue_probability.value", "absolute", 0.05, 0.8, False),
 )

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from hnsim.analysis.calibration_targets import target_label
 from hnsim.plots.calibration import fit_charts
+from hnsim.report.calibrated_yaml import calibrated_yaml
 from hnsim.results import store
 
 #: Why a series can fit less well: facts about the data and the model's structure.
@@ -119,11 +119,12 @@ def write_figures(annual: pd.DataFrame, observed: pd.DataFrame, out_dir: Path) -
     return written
 
 
-def write_report(result, observed: pd.DataFrame, out_dir: Path, title: str, config_name: str, extra: str = "") -> None:
+def write_report(result, observed: pd.DataFrame, out_dir: Path, title: str, config_name: str, extra: str = "", original: str | None = None) -> None:
     """Calibrated config (YAML), fit_report.csv/.md, fit_history.csv and figures in ``out_dir``.
 
     ``result`` is a fit (:class:`hnsim.experiment.calibrate.FitResult`: ``data``, ``table``,
-    ``annual``, ``history``, ``notes``); ``extra`` is Markdown put before the targets.
+    ``annual``, ``history``, ``notes``); ``extra`` is Markdown put before the targets; ``original``
+    the config file's text, whose comments and layout the calibrated copy keeps.
     """
     out_dir = store.writable_directory(out_dir)
     data = result.data
@@ -135,8 +136,7 @@ def write_report(result, observed: pd.DataFrame, out_dir: Path, title: str, conf
         data = dict(data)
         data["calibration"] = dict(data["calibration"])
         data["calibration"]["ensemble"] = {k: v for k, v in data["calibration"]["ensemble"].items() if k != "table"} | {"file": ensemble_name}
-    store.write_text("# Calibrated by hnsim calibrate; every fitted value's source says so.\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=200),
-                     out_dir / config_name)
+    store.write_text(calibrated_yaml(data, original), out_dir / config_name)
     store.write_csv(result.table, out_dir / "fit_report.csv")
     store.write_csv(result.history, out_dir / "fit_history.csv")
     posterior = getattr(result, "money", None)
@@ -183,10 +183,10 @@ def backtest_section(test: pd.DataFrame, mape: float, fit_until: int, last_year:
             "so the money rows are not out of sample if the config was calibrated to 2019.\n\n" + markdown_table(test) + "\n")
 
 
-def write_backtest(backtest, observed: pd.DataFrame, out_dir: Path, config_name: str) -> None:
+def write_backtest(backtest, observed: pd.DataFrame, out_dir: Path, config_name: str, original: str | None = None) -> None:
     """The fit report of a backtest (:class:`hnsim.experiment.calibrate.BacktestResult`) with its
     backtest section, and ``backtest.csv`` (the test rows)."""
     stem = Path(config_name).stem
     title = f"Backtest: {stem} fitted to {backtest.fit_until}, tested on {backtest.fit_until + 1}-{backtest.last_year}"
-    write_report(backtest.fit, observed, out_dir, title, config_name, backtest_section(backtest.test, backtest.mape, backtest.fit_until, backtest.last_year))
+    write_report(backtest.fit, observed, out_dir, title, config_name, backtest_section(backtest.test, backtest.mape, backtest.fit_until, backtest.last_year), original)
     store.write_csv(backtest.test, Path(out_dir) / "backtest.csv")

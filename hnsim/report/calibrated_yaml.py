@@ -1,0 +1,72 @@
+"""The calibrated config as YAML, keeping the original file's comments, order and layout.
+
+A council's config carries its reasoning in comments as well as in ``source:`` fields. The
+calibrated copy is the original file with the fitted values and sources put in place (a
+round trip through ruamel.yaml), so a reader can diff the two and see only what the fit changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+HEADER = "# Calibrated by hnsim calibrate; every fitted value's source says so.\n"
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (dt.date, dt.datetime)) or isinstance(b, (dt.date, dt.datetime)):
+        return str(a)[:10] == str(b)[:10]
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool):
+        return float(a) == float(b)
+    return a == b
+
+
+def _plain(value: Any) -> Any:
+    """Plain data as ruamel will write it in block style (new sections)."""
+    if isinstance(value, dict):
+        out = CommentedMap()
+        for k, v in value.items():
+            out[k] = _plain(v)
+        return out
+    if isinstance(value, list):
+        return CommentedSeq([_plain(v) for v in value])
+    return value
+
+
+def _merge(node: Any, new: Any) -> Any:
+    """``node`` (round-trip data) updated to equal ``new`` in place where it can, keeping comments."""
+    if isinstance(node, CommentedMap) and isinstance(new, dict):
+        for key in [k for k in node if k not in new]:
+            del node[key]
+        for key, value in new.items():
+            if key in node:
+                node[key] = _merge(node[key], value)
+            else:
+                node[key] = _plain(value)
+        return node
+    if isinstance(node, CommentedSeq) and isinstance(new, list) and len(node) == len(new):
+        for i, value in enumerate(new):
+            node[i] = _merge(node[i], value)
+        return node
+    return node if _same(node, new) else _plain(new)
+
+
+def calibrated_yaml(data: dict[str, Any], original: str | None = None) -> str:
+    """``data`` as YAML: the ``original`` text with its values updated (comments kept) when given,
+    else a plain dump; either way with the calibration header."""
+    if original is None:
+        return HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=200)
+    rt = YAML()
+    rt.preserve_quotes = True
+    rt.width = 4096
+    doc = rt.load(original)
+    _merge(doc, data)
+    buffer = io.StringIO()
+    rt.dump(doc, buffer)
+    text = buffer.getvalue()
+    return text if text.startswith(HEADER) else HEADER + text

@@ -1,0 +1,30 @@
+"""The calibrated config keeps the original file's comments and layout, with the fitted values in place."""
+
+from __future__ import annotations
+
+import yaml
+
+from hnsim.report.calibrated_yaml import HEADER, calibrated_yaml
+
+ORIGINAL = """# a council's reasoning, in a comment
+sen_support:
+  # why this rate
+  request_rate: {value: {primary: 0.02, secondary: 0.01}, source: "assumption: x"}
+  dropped: {value: 1, source: "assumption: y"}
+simulation:
+  start_date: 2014-04-01
+"""
+
+
+def test_values_change_and_comments_stay():
+    data = yaml.safe_load(ORIGINAL)
+    data["sen_support"]["request_rate"]["value"]["primary"] = 0.031
+    data["sen_support"]["request_rate"]["source"] = "calibrated: z; was: assumption: x"
+    del data["sen_support"]["dropped"]
+    data["calibration"] = {"ensemble": {"members": 5, "file": "x.ensemble.csv"}}
+    text = calibrated_yaml(data, ORIGINAL)
+    assert text.startswith(HEADER)
+    assert "# a council's reasoning, in a comment" in text and "# why this rate" in text
+    assert "request_rate: {value: {primary: 0.031, secondary: 0.01}" in text  # flow style kept
+    assert yaml.safe_load(text) == data
+    assert calibrated_yaml(data).startswith(HEADER) and yaml.safe_load(calibrated_yaml(data)) == data  # no original: a plain dump
