@@ -28,3 +28,12 @@ def test_values_change_and_comments_stay():
     assert "request_rate: {value: {primary: 0.031, secondary: 0.01}" in text  # flow style kept
     assert yaml.safe_load(text) == data
     assert calibrated_yaml(data).startswith(HEADER) and yaml.safe_load(calibrated_yaml(data)) == data  # no original: a plain dump
+
+
+def test_a_section_comment_stays_before_its_section_when_keys_are_appended():
+    original = "# yaml-language-server: $schema=x.json\na:\n  b: {c: 1}\n\n# about d\nd: 2\n"
+    data = {"a": {"b": {"c": 1}, "fit": {"date": "2026-12-02"}}, "d": 2}
+    text = calibrated_yaml(data, original)
+    assert text.splitlines()[0] == "# yaml-language-server: $schema=x.json"  # editors read the first line only
+    assert text.index("fit:") < text.index("# about d") < text.index("d: 2")
+    assert yaml.safe_load(text) == data

@@ -244,7 +244,7 @@ def _fit_ensemble(data: dict[str, Any], spec, evaluator: Evaluator, observed: pd
         out = apply_money(out, posterior, f"hnsim calibrate {record['date']} to {describe}")
     validate(out, "calibrated config")
     history = matched.points.rename(columns={"wave": "evaluation"})
-    return FitResult(out, table, annual, objective, evaluator.evaluations, notes, history, posterior, member_table, matched)
+    return FitResult(out, table, annual, objective, len(matched.points), notes, history, posterior, member_table, matched)
 
 
 def without_later_years(data: dict[str, Any], fit_until: int) -> dict[str, Any]:

@@ -38,16 +38,40 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _move_trailing_comment(node: CommentedMap, old_last: Any, new_last: Any) -> None:
+    """A comment after a mapping's last entry (the comment before the next section) belongs after
+    the new last entry once keys are appended; ruamel keeps it on the deepest last entry."""
+    holder, key = node, old_last
+    while isinstance(holder[key], CommentedMap) and len(holder[key]):
+        holder, key = holder[key], list(holder[key])[-1]
+    tokens = holder.ca.items.get(key)
+    if not tokens or len(tokens) < 3 or tokens[2] is None:
+        return
+    comment = tokens[2]
+    text = comment.value
+    if "\n\n" not in text and not text.startswith("\n"):  # an end-of-line comment stays where it is
+        return
+    head, _, tail = text.partition("\n")
+    comment.value = head + "\n"
+    target, at = node, new_last
+    while isinstance(target[at], CommentedMap) and len(target[at]):
+        target, at = target[at], list(target[at])[-1]
+    target.ca.items[at] = [None, None, type(comment)("\n" + tail, comment.start_mark, None), None]
+
+
 def _merge(node: Any, new: Any) -> Any:
     """``node`` (round-trip data) updated to equal ``new`` in place where it can, keeping comments."""
     if isinstance(node, CommentedMap) and isinstance(new, dict):
         for key in [k for k in node if k not in new]:
             del node[key]
+        last = list(node)[-1] if len(node) else None
         for key, value in new.items():
             if key in node:
                 node[key] = _merge(node[key], value)
             else:
                 node[key] = _plain(value)
+        if last is not None and list(node)[-1] != last:
+            _move_trailing_comment(node, last, list(node)[-1])
         return node
     if isinstance(node, CommentedSeq) and isinstance(new, list) and len(node) == len(new):
         for i, value in enumerate(new):
@@ -69,4 +93,9 @@ def calibrated_yaml(data: dict[str, Any], original: str | None = None) -> str:
     buffer = io.StringIO()
     rt.dump(doc, buffer)
     text = buffer.getvalue()
-    return text if text.startswith(HEADER) else HEADER + text
+    if text.startswith(HEADER):
+        return text
+    first, _, rest = text.partition("\n")
+    if first.startswith("# yaml-language-server:"):  # an editor reads its schema from the first line only
+        return first + "\n" + HEADER + rest
+    return HEADER + text
