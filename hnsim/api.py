@@ -42,7 +42,7 @@ from hnsim.experiment.outcomes import check_outcomes
 from hnsim.experiment.recost import recost as recost_run
 from hnsim.experiment.rolling import RollingDesign, run_rolling
 from hnsim.experiment.run import run as run_config
-from hnsim.experiment.runner import default_workers
+from hnsim.experiment.runner import default_workers, member_config
 from hnsim.experiment.seek import DIRECTIONS, SeekProblem, SeekResult
 from hnsim.experiment.seek import seek as seek_level
 from hnsim.experiment.skill import DEFAULT_ORIGINS, QUICK_SAMPLE, SkillDesign, run_skill, skill_authorities
@@ -50,7 +50,9 @@ from hnsim.experiment.skill_run import SkillResult
 from hnsim.experiment.skill_task import Calibrate, Calibration, SkillTask, fit_calibration, project, run_task
 from hnsim.experiment.sweep import SweepResult, run_sweep
 from hnsim.experiment.sweep_file import load_sweep
-from hnsim.model import annual_metrics, compile_parameters, simulate
+from hnsim.model import Parameters, annual_metrics, compile_parameters
+from hnsim.model.records import EventLog
+from hnsim.model import simulate as _simulate_config
 from hnsim.plots.labels import lever_label, scenario_label
 from hnsim.plots.style import money_text as _money_text
 from hnsim.report import FORMATS, Report, build_report
@@ -66,10 +68,18 @@ __all__ = [
     "Calibrate", "Calibration", "RollingDesign", "SkillDesign", "SkillResult", "SkillTask",
     "annual_metrics", "backtest", "backtest_rolling", "calibrate", "compare", "compile_parameters", "default_run_dir", "default_workers",
     "fit_calibration", "init_config", "list_authorities", "load_config", "load_experiment", "national", "origins", "precision", "project",
-    "read_event_log", "read_run", "recost", "report", "run", "run_experiment", "run_task", "seek", "simulate", "skill", "summarise", "sweep",
+    "read_event_log", "read_run", "recost", "report", "member_config", "run", "run_experiment", "run_task", "seek", "simulate", "skill", "summarise", "sweep",
     "sweep_rankings", "wide", "write_observed",
     "Headline", "comparison_headline", "config_schema", "money_text", "scenario_levers",
 ]
+
+
+def simulate(config: Config, replication: int = 0, seed: int | None = None, params: Parameters | None = None) -> EventLog:
+    """One replication's event log, exactly as a run simulates it: with a posterior ensemble, on
+    member ``replication`` (:func:`member_config`; pass ``compile_parameters(member_config(config,
+    replication))`` as ``params`` to cost it as the run does)."""
+    member = member_config(config, replication)
+    return _simulate_config(member, replication, seed, params)
 
 RESULTS = Path("results")
 #: Where the fit search may start: the config's own values, or the middle of each range.

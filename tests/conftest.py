@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from hnsim.config import Config, validate
+from hnsim.config.ensemble import attach_members
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "configs" / "gloucestershire.yaml"
@@ -57,7 +58,9 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 @functools.lru_cache(maxsize=1)
 def _baseline_text_data() -> dict[str, Any]:
-    return yaml.load(BASELINE.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    # the members read in, so a copy written elsewhere (tmp_path) carries them inline
+    data = yaml.load(BASELINE.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return attach_members(data, BASELINE)
 
 
 def baseline_data() -> dict[str, Any]:

@@ -67,7 +67,7 @@ def test_run_from_a_file_or_a_config_gives_the_same_tables(files, kept):
     pd.testing.assert_frame_equal(again.summary, kept.summary, check_dtype=False)
     assert api.wide(kept.summary, "mean").loc["ehcp_total"].gt(0).all()
     log = api.simulate(api.load_config(files.small), 1, 3)
-    params = api.compile_parameters(api.load_config(files.small))
+    params = api.compile_parameters(api.member_config(api.load_config(files.small), 1))
     by_hand = api.annual_metrics(log, params)["ehcp_total"]
     np.testing.assert_array_equal(by_hand, kept.annual.query("replication == 1 and metric == 'ehcp_total'")["value"].to_numpy())
 
