@@ -36,8 +36,8 @@ def test_run_writes_and_reads_back_the_same_tables(result):
 
 def test_each_replication_is_simulate_then_annual_metrics(result):
     config, run = result
-    params = api.compile_parameters(config)
-    for replication in range(3):
+    for replication in range(3):  # replication r runs ensemble member r, its parameters and its costs
+        params = api.compile_parameters(api.member_config(config, replication))
         metrics = api.annual_metrics(api.simulate(config, replication, 5, params), params)
         mine = run.annual[run.annual["replication"] == replication].pivot(index="metric", columns="financial_year", values="value")
         for name in ("ehcp_total", "assessment_requests", "spend_total", "cumulative_deficit"):

@@ -136,7 +136,7 @@ def _synthetic_history(data: dict, seed: int, replications: int) -> pd.DataFrame
 
 
 def test_calibration_recovers_known_parameters(tmp_path: Path):
-    base = scaled_data(0.1, "2018-03-31")
+    base = scaled_data(0.1, "2018-03-31", legacy=True)
     free = [
         {"path": "sen_support.request_rate.value.primary", "low": 0.005, "high": 0.06, "log_scale": True},
         {"path": "placement.first_setting_shares.value.primary.special", "low": 0.02, "high": 0.5, "share": True},

@@ -61,6 +61,15 @@ def _ensemble_config(tmp_path: Path, members: list[dict[str, float]]) -> Path:
     return path
 
 
+def test_an_explicit_share_takes_its_whole_row_out_of_the_members():
+    from hnsim.config.ensemble import drop_member_paths
+
+    row = "placement.first_setting_shares.value.primary"
+    data = {"calibration": {"ensemble": {"table": [{f"{row}.special": 0.3, f"{row}.mainstream": 0.7, "a.value": 1.0}]}}}
+    kept = drop_member_paths(data, [f"{row}.special"])["calibration"]["ensemble"]["table"]
+    assert kept == [{"a.value": 1.0}]
+
+
 def test_replication_r_runs_member_r_and_an_explicit_value_wins(tmp_path: Path):
     path = _ensemble_config(tmp_path, [{"assessment.team_capacity.value": 3}, {"assessment.team_capacity.value": 40}])
     config = load_config(path)
@@ -99,7 +108,7 @@ def test_priors_need_a_source_and_both_moments():
 
 
 def test_history_matching_finds_the_truth_reproducibly_and_resumes(tmp_path: Path):
-    base = scaled_data(0.1, "2018-03-31")
+    base = scaled_data(0.1, "2018-03-31", legacy=True)
     free = [{"path": "sen_support.request_rate.value.primary", "low": 0.005, "high": 0.06, "log_scale": True}]
     spec = CalibrationSpec(free=free)
     made = C.set_parameters(base, spec.free, [0.03])
@@ -121,4 +130,4 @@ def test_history_matching_finds_the_truth_reproducibly_and_resumes(tmp_path: Pat
     validate(result.data, "calibrated")
     again = fit(start, tmp_path, 2017, replications=2, max_evaluations=0, report_replications=10, workers=1, cache_dir=cache)
     pd.testing.assert_frame_equal(again.members, members)  # same seed, any number of workers
-    assert again.evaluations == 0  # every design point read back from the cache
+    assert again.matched.simulated == 0 and result.matched.simulated == len(result.history)  # every design point read back from the cache

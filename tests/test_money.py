@@ -55,7 +55,7 @@ def money_config():
 
 
 def money_data() -> dict:
-    data = scaled_data(scale=0.1, end_date="2019-03-31")
+    data = scaled_data(scale=0.1, end_date="2019-03-31", legacy=True)  # unit costs as the config gives them (no fitted multipliers, no members)
     costs = data["costs"]
     costs["price_base_year"] = "2016-17"
     costs["settings"] = {key: {"line": line, "annual_gbp": dict(zip(PHASES, by_phase)), "source": "test"} for key, (line, by_phase) in COSTS.items()}
@@ -262,6 +262,8 @@ def test_allocation_growth_range_is_flat_cash_to_the_recent_trend():
     assert low == 0.0 and high == pytest.approx((60.48 / 50.54) ** 0.25 - 1) and "2015-16 to 2019-20" in source
     assert not any(s.startswith("funding") for s in uncertainty_sources(data))  # not declared: not in the bands
     data["finance"]["allocation_growth_range"] = {"low": 0.0, "high": round(high, 4), "source": "test"}
+    assert not any(s.startswith("funding") for s in uncertainty_sources(data))  # declared, but nothing draws it without an ensemble
+    data["calibration"] = {"ensemble": {"members": 2, "file": "x.ensemble.csv"}}
     words = [s for s in uncertainty_sources(data) if s.startswith("funding")]
     assert words == ["funding (HNB allocation growth after 2019-20: flat cash to the 2015-2019 trend, 0.0% to 4.6% a year)"]
 
@@ -272,7 +274,7 @@ def test_calibration_with_a_bayesian_money_fit_runs_end_to_end(tmp_path):
     from hnsim.experiment.sweep_file import lookup
     from hnsim.report.calibration import write_report
 
-    data = scaled_data(0.1, "2018-03-31")
+    data = scaled_data(0.1, "2018-03-31", legacy=True)
     truth = combine(run_tasks([("truth", validate(data, "truth"), r) for r in range(2)], 5))
     means = truth.groupby(["metric", "financial_year"])["value"].mean()
     rows = [("2016-17", "ehcp_total", means[("ehcp_total", "2016-17")], "2017", "census"),

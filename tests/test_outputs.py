@@ -36,7 +36,7 @@ def test_the_vantage_and_funding_come_from_the_config():
     assert outlook.fit_until(data) == data["calibration"]["fit"]["fit_until"] == 2019
     assert outlook.data_end_year(data) == "2018-19"
     assert outlook.data_vantage(data).startswith("Fitted to published data up to the January 2019 census, calendar 2018 assessment activity")
-    assert outlook.funding_assumption(data) == "Funding: the High Needs Block allocation as given for 2014-15 to 2019-20, then +3.0% a year."
+    assert outlook.funding_assumption(data) == "Funding: the High Needs Block allocation as given for 2014-15 to 2019-20, then +2.3% a year (uncertain: 0.0% to 4.6% a year)."
     data["calibration"]["fit"]["fit_until"] = 2017
     assert outlook.data_end_year(data) == "2016-17" and "January 2017 census" in outlook.data_vantage(data)
     del data["calibration"]
@@ -44,7 +44,10 @@ def test_the_vantage_and_funding_come_from_the_config():
 
 
 def test_the_bands_say_what_they_hold():
+    shipped = outlook.uncertainty_sources(baseline_data())
+    assert shipped[:3] == ["replication noise", "parameters", "future trends"] and shipped[3].startswith("funding (HNB allocation growth after 2019-20")
     data = baseline_data()
+    del data["calibration"]["ensemble"]  # one parameter set: nothing but the paths varies
     assert outlook.uncertainty_sources(data) == ["replication noise"]
     data["levers"]["linc_funding"]["enabled"] = True
     assert outlook.uncertainty_sources(data) == ["replication noise", "lever effect ranges"]
@@ -54,9 +57,10 @@ def test_the_bands_say_what_they_hold():
     assert "uncertainty in the fitted parameters (a posterior ensemble" in with_parameters and "leave out" not in with_parameters
     ensemble = copy.deepcopy(data)
     ensemble["calibration"]["ensemble"] = {"members": 2, "file": "x.ensemble.csv"}
-    assert outlook.uncertainty_sources(ensemble)[-1] == "parameters"
+    ensemble["calibration"]["uncertain"] = []
+    assert "parameters" in outlook.uncertainty_sources(ensemble) and "future trends" not in outlook.uncertainty_sources(ensemble)
     ensemble["calibration"]["uncertain"] = [{"path": "trends.damping.value", "low": 0.7, "high": 1.0, "source": "assumption: x"}]
-    assert outlook.uncertainty_sources(ensemble)[-2:] == ["parameters", "future trends and funding"]
+    assert outlook.uncertainty_sources(ensemble)[2:4] == ["parameters", "future trends"]
     fixed = copy.deepcopy(data)  # a lever whose every range is a single value adds no spread
     for effect in fixed["levers"]["linc_funding"]["hazard_effects"]:
         effect["change"]["high"] = effect["change"]["low"]

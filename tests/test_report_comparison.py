@@ -104,7 +104,7 @@ def test_the_appendix_describes_the_base_and_every_scenario_without_placeholders
     for name in SCENARIOS:
         assert f"{labels.SCENARIO_LABELS[name]} ({name}): switches on" in text
     assert "Local Inclusion Clusters (LINCs)" in text and "up to 0.5% of a schools block" in text  # each lever, its effect range and source
-    assert "replication noise" in text and "leave out uncertainty in the fitted parameters" in text
+    assert "replication noise" in text and "uncertainty in the fitted parameters (a posterior ensemble" in text  # the shipped members
 
 
 def test_every_scenario_has_a_dsg_plan_sheet_in_the_template_categories(paper):
@@ -152,7 +152,7 @@ def test_figures_carry_the_vantage_and_the_bands_say_what_they_hold(paper):
         assert any(t.startswith("Data to January 2019 (fitted)") and "Funding:" in t for t in footer), figure.name
     captions = json.loads((report.out_dir / "figures" / "captions.json").read_text())
     for name in ("ehcp_fan", "deficit_fan"):
-        assert "The bands hold the randomness of children's paths (replication noise) and the levers' uncertain effect sizes" in captions[name]["caption"]
+        assert "The bands hold the randomness of children's paths (replication noise), the levers' uncertain effect sizes, uncertainty in the fitted parameters" in captions[name]["caption"]
         assert "data the model was fitted to (2018-19)" in captions[name]["caption"]
         assert "the mean" in captions[name]["caption"]  # the number quoted is the line drawn, as on the command line
 
@@ -160,6 +160,7 @@ def test_figures_carry_the_vantage_and_the_bands_say_what_they_hold(paper):
 def test_the_manifest_lists_what_the_bands_hold(paper):
     result, _ = paper
     m = result.manifest
-    assert m["uncertainty_by_scenario"]["baseline"] == ["replication noise"]
-    assert m["uncertainty_by_scenario"]["linc_funding"] == ["replication noise", "lever effect ranges"]
+    baseline = m["uncertainty_by_scenario"]["baseline"]
+    assert baseline[:3] == ["replication noise", "parameters", "future trends"] and baseline[3].startswith("funding (HNB allocation growth")
+    assert m["uncertainty_by_scenario"]["linc_funding"][:3] == ["replication noise", "lever effect ranges", "parameters"]
     assert m["data_end_year"] == "2018-19" and m["warnings"] == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from pandas.testing import assert_frame_equal
 
-from hnsim.experiment.runner import combine, run_tasks
+from hnsim.experiment.runner import member_config, combine, run_tasks
 from hnsim.model import annual_metrics, compile_parameters, simulate
 from hnsim.model.records import CHILD_FIELDS, EVENT_FIELDS, SPELL_FIELDS
 
@@ -47,8 +47,9 @@ def test_long_table_shape():
     assert table["financial_year"].str.fullmatch(r"\d{4}-\d{2}").all()
     assert not table.duplicated(["scenario", "replication", "financial_year", "metric"]).any()
     # the table holds the model's own metrics for that replication and seed, year by year
-    params = compile_parameters(config)
-    metrics = annual_metrics(simulate(config, 0, 3, params), params)
+    member = member_config(config, 0)  # replication 0 runs ensemble member 0
+    params = compile_parameters(member)
+    metrics = annual_metrics(simulate(member, 0, 3, params), params)
     assert set(table["metric"]) == set(metrics)
     wide = table.pivot(index="financial_year", columns="metric", values="value")
     assert list(wide.index) == [label for label, _, _ in params.calendar.fy_bounds()]

@@ -72,8 +72,14 @@ def drop_member_paths(data: dict[str, Any], paths: Iterable[str]) -> dict[str, A
     if not table:
         return data
     given = [normalise(p) for p in paths]
+    columns = set(table[0])
+    # members hold a share parameter's whole row (several columns under one parent): an explicit
+    # value for one entry takes the row out of the members, so the config's row is used whole
+    parents = {p.rsplit(".", 1)[0] for p in given if p in columns and sum(c.rsplit(".", 1)[0] == p.rsplit(".", 1)[0] for c in columns) > 1}
+
     def overridden(column: str) -> bool:
-        return any(column == p or column.startswith(p + ".") for p in given)
+        return any(column == p or column.startswith(p + ".") for p in given) or column.rsplit(".", 1)[0] in parents
+
     kept = [{k: v for k, v in row.items() if not overridden(k)} for row in table]
     out = dict(data)
     out["calibration"] = dict(data["calibration"])

@@ -16,7 +16,7 @@ UNCERTAINTY_WORDS = {
     "replication noise": "the randomness of children's paths (replication noise)",
     "lever effect ranges": "the levers' uncertain effect sizes (one draw from each range per replication)",
     "parameters": "uncertainty in the fitted parameters (a posterior ensemble of parameter sets, one per replication)",
-    "future trends and funding": "uncertain future trends and funding (trend damping and High Needs allocation growth drawn across the ensemble's members)",
+    "future trends": "uncertain future trends (the damping of growth after the data drawn across the ensemble's members)",
 }
 NOT_GIVEN = "NOT GIVEN"
 
@@ -139,7 +139,7 @@ def uncertainty_sources(data: dict[str, Any]) -> list[str]:
     Always the replication noise; ``lever effect ranges`` when an enabled lever draws an effect
     from a range. A config that draws its own parameters per replication adds ``parameters``
     (``calibration.ensemble``: a posterior ensemble, member r in replication r) and, when the
-    ensemble also draws unfitted inputs (``calibration.uncertain``), ``future trends and funding``.
+    ensemble also draws unfitted inputs (``calibration.uncertain``), ``future trends``.
     A config that declares its funding uncertain (``finance.allocation_growth_range``) adds the
     funding range in words (:func:`funding_range_words`), so every deficit caption and manifest carries it.
     """
@@ -151,9 +151,9 @@ def uncertainty_sources(data: dict[str, Any]) -> list[str]:
     if ensemble and (ensemble.get("table") or ensemble.get("file")):
         sources.append("parameters")
         if calibration.get("uncertain"):
-            sources.append("future trends and funding")
-    if funding_uncertain(data):
-        sources.append(funding_range_words(data))
+            sources.append("future trends")
+        if funding_uncertain(data):  # drawn across the members (calibration.money), so only with an ensemble
+            sources.append(funding_range_words(data))
     return sources
 
 

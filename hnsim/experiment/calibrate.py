@@ -190,8 +190,9 @@ def _fit_ensemble(data: dict[str, Any], spec, evaluator: Evaluator, observed: pd
         f"{evaluator.replications} replication(s) per design point, {n_members} members")
     waves = ensemble.waves if ensemble else 3
     design = (ensemble.design_points if ensemble and ensemble.design_points else None) or max(24, 4 * len(searched))
-    if max_evaluations and design * waves > max_evaluations:  # the budget caps the design points of each wave
-        design = max(6, max_evaluations // waves)
+    if max_evaluations and design * waves > max_evaluations:  # the budget caps the design points: fewer waves, then fewer points
+        waves = max(1, min(waves, max_evaluations // 8))
+        design = max(2, max_evaluations // waves)
     matched = history_match(evaluator, searched, list(spec.uncertain), targets, n_members, design_points=design, waves=waves,
                             cache_dir=cache_dir, progress=say)
     centre = dict(zip([p.path for p in searched], matched.centre))

@@ -66,6 +66,7 @@ class HistoryMatch:
     effective_parameters: float
     data_points: int
     notes: list[str] = field(default_factory=list)
+    simulated: int = 0  # design points simulated by this call (the rest read back from the cache)
 
 
 def emulated(targets: list[Target]) -> list[Target]:
@@ -199,6 +200,7 @@ def history_match(evaluator: Evaluator, free: list[FreeParameter], uncertain: li
         raise ValueError("no fitted figures to history-match")
     d = len(free)
     n_design = design_points or max(24, 4 * d)
+    evaluations_before = evaluator.evaluations
     rng = np.random.default_rng([evaluator.seed, 4242])
     observed = np.array([t.observed for t in matched])
     observed_var = np.array([t.tolerance**2 + (DISCREPANCY * abs(t.observed) if not t.is_share else 0.0) ** 2 for t in matched])
@@ -265,7 +267,7 @@ def history_match(evaluator: Evaluator, free: list[FreeParameter], uncertain: li
     points = pd.DataFrame(point_values, columns=[p.path for p in free])
     points.insert(0, "wave", wave_of)
     points["objective"] = np.nanmean(((y_all - observed) ** 2 / observed_var) * weights, axis=1)
-    return HistoryMatch(table, points, records, temperature, ess, centre, effective, len(matched), notes)
+    return HistoryMatch(table, points, records, temperature, ess, centre, effective, len(matched), notes, evaluator.evaluations - evaluations_before)
 
 
 def describe_nodes(free: list[FreeParameter]) -> list[str]:

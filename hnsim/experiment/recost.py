@@ -17,7 +17,8 @@ from typing import Any
 import pandas as pd
 
 from hnsim.analysis.summary import summarise
-from hnsim.config import Config, config_dict, config_sha256
+from hnsim.config import Config, config_dict, config_sha256, validate
+from hnsim.config.ensemble import drop_member_paths, ensemble_table
 from hnsim.errors import InputError
 from hnsim.experiment.runner import member_config, metrics_table
 from hnsim.model import annual_metrics, compile_parameters
@@ -55,6 +56,28 @@ def _differences(run: Any, new: Any, path: str = "") -> list[str]:
     return [] if run == new else [path or "(the whole config)"]
 
 
+def _leaf_differences(run: Any, new: Any, path: str) -> list[str]:
+    if isinstance(run, dict) and isinstance(new, dict):
+        return [p for key in sorted(set(run) | set(new), key=str) for p in _leaf_differences(run.get(key), new.get(key), f"{path}.{key}")]
+    return [] if run == new else [path]
+
+
+def money_changes(run_config: dict[str, Any], config: Config) -> list[str]:
+    """The money paths (costs, finance) where ``config`` differs from a run's config: an explicit
+    change there wins over an ensemble member's value."""
+    run, new = _plain(run_config), _plain(config_dict(config))
+    return [p for section in MONEY_SECTIONS for p in _leaf_differences(run.get(section), new.get(section), section)]
+
+
+def member_differences(run_config: dict[str, Any], config: Config) -> list[str]:
+    """Ensemble columns outside the money sections whose members differ from the run's (they change
+    what the children do)."""
+    run = ensemble_table(_plain(run_config)) or []
+    new = ensemble_table(_plain(config_dict(config))) or []
+    columns = {c for row in run + new for c in row if c.split(".")[0] not in MONEY_SECTIONS}
+    return sorted(c for c in columns if [row.get(c) for row in run] != [row.get(c) for row in new])
+
+
 def model_differences(run_config: dict[str, Any], config: Config) -> list[str]:
     """The config paths (outside costs and finance) where ``config`` differs from a run's config."""
     return _differences(_plain(run_config), _plain(config_dict(config)))
@@ -74,7 +97,7 @@ def recost(run_dir: str | Path, config: Config, out_dir: str | Path, config_path
     run_config = source.manifest.get("config")
     if run_config is None:
         raise RecostError([f"{source.out_dir}: the manifest holds no config (a comparison is re-costed scenario by scenario from runs)"])
-    differ = model_differences(run_config, config)
+    differ = model_differences(run_config, config) + [f"calibration.ensemble member column {c}" for c in member_differences(run_config, config)]
     if differ:
         raise RecostError([f"{where}: {path}: differs from the run's config; only {' and '.join(MONEY_SECTIONS)} may change when re-costing "
                            "(anything else changes what the children do: run it instead)" for path in differ])
@@ -86,6 +109,7 @@ def recost(run_dir: str | Path, config: Config, out_dir: str | Path, config_path
     for stale in ("annual.parquet", "summary.csv"):
         (out / stale).unlink(missing_ok=True)
     store.write_json(manifest, out / "manifest.json")
+    config = validate(drop_member_paths(config_dict(config), money_changes(run_config, config)), where)  # what was changed wins over the members
     started = time.perf_counter()
     try:
         tables = []

@@ -15,7 +15,10 @@ from hnsim.plots import style
 FORECASTER_LABELS = {"hnsim": "hnsim (model)", "last_value": "Last value", "linear_trend": "Linear trend", "compound_growth": "Compound growth",
                      "damped_trend": "Damped trend (ETS)"}
 SERIES_LABELS = {"ehcp_total": "EHCPs, January", "new_ehcps_calendar_year": "New EHCPs, calendar year", "assessment_requests_calendar_year": "Requests to assess, calendar year",
-                 "ehcp_special": "EHCPs in special schools, January", "ehcp_mainstream": "EHCPs in mainstream, January", "all": "All series pooled"}
+                 "ehcp_special": "EHCPs in special schools, January", "ehcp_mainstream": "EHCPs in mainstream, January", "all": "All series pooled",
+                 "ehcp_independent": "EHCPs in independent special schools, January", "ehcp_post16": "EHCPs in FE and post-16, January",
+                 "ehcp_age_under5": "EHCPs aged under 5, January", "ehcp_age_5_10": "EHCPs aged 5-10, January", "ehcp_age_11_15": "EHCPs aged 11-15, January",
+                 "ehcp_age_16_19": "EHCPs aged 16-19, January", "ehcp_age_20_25": "EHCPs aged 20-25, January"}
 ORDER = ("hnsim", "last_value", "linear_trend", "compound_growth", "damped_trend")
 
 
