@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import platform
 import resource
@@ -84,6 +85,15 @@ def wall(tasks, seed: int, workers: int, executor=None) -> float:
     return time.perf_counter() - started
 
 
+def own_peak_mb() -> float:
+    """This process's peak resident set size (VmHWM). Not ``ru_maxrss``, which a process started with
+    fork-and-exec inherits from its parent's size at the fork."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def memory_child(replications: int) -> None:
     """(In a fresh process.) ``hnsim run`` of the baseline on 2 workers; print peak RSS as JSON."""
     with tempfile.TemporaryDirectory() as out:
@@ -91,7 +101,7 @@ def memory_child(replications: int) -> None:
         api.run(CONFIG, replications=replications, workers=2, out_dir=Path(out) / "run")
         seconds = time.perf_counter() - started
     print(json.dumps({
-        "parent_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "parent_mb": own_peak_mb(),
         "worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,  # the largest worker, once the pool has closed
         "seconds": seconds,
     }))
@@ -116,8 +126,13 @@ def decision_grade(first: int, cap: int) -> dict[str, float]:
         result = api.compare(CONFIG, overlays, first, workers=2, out_dir=Path(out) / "compare", target=target, on_batch=say)
         seconds = time.perf_counter() - started
     p = result.manifest["precision"]
-    return {"seconds": seconds, "replications": result.manifest["replications"], "scenarios": len(overlays), "met": p["met"],
-            "worst_half_width_gbp": p["achieved_half_width"], "batches": len(p["batches"])}
+    n = result.manifest["replications"]
+    for row in sorted(p["scenarios"], key=lambda r: -r["half_width"]):
+        print(f"  {row['scenario']:<32} {api.money_text(row['difference_mean']):>8} +/- {api.money_text(row['half_width'])}", flush=True)
+    # where the cap stopped it: the usual estimate of the replications needed, and the time they would take
+    needed = max(n, math.ceil(n * (p["achieved_half_width"] / 500_000) ** 2))
+    return {"seconds": seconds, "replications": n, "scenarios": len(overlays), "met": p["met"],
+            "worst_half_width_gbp": p["achieved_half_width"], "batches": len(p["batches"]), "needed": needed, "seconds_needed": seconds * needed / n}
 
 
 def speed(config, record, replications: int = 3, parallel: int = 6) -> None:
@@ -152,7 +167,8 @@ def main() -> None:
     parser.add_argument("--parallel-replications", type=int, default=6, help="replications timed on 1 and 2 workers and on Dask")
     parser.add_argument("--memory-replications", type=int, default=1000, help="the larger of the two memory runs")
     parser.add_argument("--decision-first", type=int, default=8, help="first batch of the decision-grade comparison")
-    parser.add_argument("--decision-max", type=int, default=400, help="cap of the decision-grade comparison")
+    parser.add_argument("--decision-max", type=int, default=400,
+                        help="cap of the decision-grade comparison (below what is needed, the time to the target is estimated from the time to the cap)")
     parser.add_argument("--parts", default="speed,memory,decision", help="which parts to run (comma-separated: speed, memory, decision)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.csv"))
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
@@ -190,6 +206,9 @@ def main() -> None:
         record("decision_grade_seconds", answer["seconds"], f"s ({answer['scenarios']} levers and the baseline, 2 workers)")
         record("decision_grade_replications", answer["replications"], f"per scenario, {answer['batches']} batches, target {'met' if answer['met'] else 'NOT met'}")
         record("decision_grade_worst_half_width_gbp", answer["worst_half_width_gbp"], "GBP")
+        if not answer["met"]:
+            record("decision_grade_replications_needed_estimate", answer["needed"], "per scenario: n x (worst half-width / 0.5m)^2")
+            record("decision_grade_seconds_estimate", answer["seconds_needed"], "s, the measured time scaled to that number")
 
     record("load_average_1_min_at_end", os.getloadavg()[0], "runnable processes (other work on the machine slows every figure)")
     handle.close()
