@@ -32,13 +32,13 @@ from hnsim.data.observed import load_observed
 from hnsim.data.series import activity_series, caseload_series
 from hnsim.errors import InputError
 from hnsim.experiment import calibrate as calibration
-from hnsim.experiment.adaptive import Precision
+from hnsim.experiment.adaptive import DifferenceTarget, Precision
 from hnsim.experiment.compare import ComparisonResult, load_scenarios
 from hnsim.experiment.compare import compare as compare_configs
 from hnsim.experiment.definition import Experiment, load_experiment
 from hnsim.experiment.executors import ExecutorError, open_pool
 from hnsim.experiment.national import NationalDesign, NationalResult, national_authorities, run_national
-from hnsim.experiment.outcomes import check_outcomes
+from hnsim.experiment.outcomes import check_outcomes, financial_years
 from hnsim.experiment.recost import recost as recost_run
 from hnsim.experiment.rolling import RollingDesign, run_rolling
 from hnsim.experiment.run import run as run_config
@@ -65,6 +65,7 @@ from hnsim.results.rundir import RunResult, read_run
 
 __all__ = [
     "DEFAULT_ORIGINS", "DIRECTIONS", "FORMATS", "QUICK_SAMPLE", "ConfigError", "InputError", "ExecutorError", "RunResult", "Precision",
+    "DifferenceTarget", "difference_target",
     "Calibrate", "Calibration", "RollingDesign", "SkillDesign", "SkillResult", "SkillTask",
     "annual_metrics", "backtest", "backtest_rolling", "calibrate", "compare", "compile_parameters", "default_run_dir", "default_workers",
     "fit_calibration", "init_config", "list_authorities", "load_config", "load_experiment", "national", "origins", "precision", "project",
@@ -141,15 +142,45 @@ def recost(run_dir: str | Path, config: Config | str | Path, out_dir: str | Path
     return recost_run(run_dir, config, out, path)
 
 
+def difference_target(half_width: float, config: Config | str | Path, metric: str = "spend_total", years: str = "2020-21:2024-25",
+                      max_replications: int = 100) -> DifferenceTarget:
+    """A precision target for :func:`compare`: every scenario's paired 95% half-width of the
+    difference from the base in ``metric`` summed over ``years`` (``FIRST:LAST``, financial years,
+    both included) at most ``half_width``, with at most ``max_replications``; checked against the
+    base ``config``."""
+    data = config_dict(config if isinstance(config, Config) else load_config(config))
+    if not half_width > 0:
+        raise ConfigError([f"--until-half-width {half_width}: must be above 0 (pounds)"])
+    if max_replications < 2:
+        raise ConfigError([f"--max-replications {max_replications}: must be at least 2"])
+    first, _, last = years.partition(":")
+    simulated = financial_years(data)
+    problems = check_outcomes(data, [("--metric", metric, None)] + [("--years", None, y) for y in dict.fromkeys((first, last or first))], "compare")
+    if problems:
+        raise ConfigError(problems)
+    chosen = simulated[simulated.index(first): simulated.index(last or first) + 1]
+    if not chosen:
+        raise ConfigError([f"--years {years}: the first year must not be after the last (write FIRST:LAST, like 2020-21:2024-25)"])
+    return DifferenceTarget(float(half_width), tuple(chosen), metric, max_replications)
+
+
 def compare(base: str | Path, scenarios: Sequence[str | Path], replications: int = 20, seed: int | None = None, workers: int = 1,
-            out_dir: str | Path | None = None, progress: bool = False) -> ComparisonResult:
+            out_dir: str | Path | None = None, progress: bool = False, target: DifferenceTarget | None = None,
+            on_batch: Callable[[dict[str, Any]], None] | None = None) -> ComparisonResult:
     """Run the ``base`` config and each scenario overlay with common random numbers and compare them
     (paired differences, savings, decomposition, outcomes); writes ``out_dir`` (default
-    ``results/compare-<base>``). ``seed`` defaults to the base config's."""
+    ``results/compare-<base>``). ``seed`` defaults to the base config's.
+
+    With ``target`` (see :func:`difference_target`), ``replications`` is the first batch and more
+    are added until every scenario's paired half-width is narrow enough or the cap is reached; the
+    tables are those of a comparison of the final number of replications, and the manifest's
+    ``precision`` records the batches. ``on_batch`` receives each batch's record as it ends
+    (``replications``, ``half_width``: the worst, ``scenarios``: each one's ``difference_mean`` and
+    ``half_width``)."""
     configs = load_scenarios(base, scenarios)
     seed = configs["baseline"].simulation.seed if seed is None else seed
     out = Path(out_dir) if out_dir is not None else RESULTS / f"compare-{Path(base).stem}"
-    return compare_configs(configs, replications, seed, workers, out, progress)
+    return compare_configs(configs, replications, seed, workers, out, progress, target, on_batch)
 
 
 def sweep(sweep_file: str | Path, out_dir: str | Path | None = None, workers: int = 1, scheduler: str | None = None,

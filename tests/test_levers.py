@@ -78,6 +78,43 @@ def test_effects_are_drawn_per_lever_and_replication(base_data):
     assert all(low <= v <= high for k, v in first.items() if k.startswith("linc_funding.sen_support.request"))
 
 
+def _effect_draws(config, reps: int, seed: int = 1) -> pd.DataFrame:
+    cal = Calendar(config.simulation.start_date, config.simulation.end_date)
+    return pd.DataFrame([compile_levers(config, cal, seed=seed, replication=r).sampled for r in range(reps)])
+
+
+def test_effects_are_stratified_over_replications(base_data):
+    # LINC's two hazard effects (-0.25 to -0.05, 0 to 0.15) and restorative practice's three
+    config = validate(with_levers(base_data, linc_funding={}, restorative_practice={}))
+    ranges = {"linc_funding.sen_support.request.0": (-0.25, -0.05), "linc_funding.sen_support.step_down.1": (0.0, 0.15),
+              "restorative_practice.sen_support.exclusion.0": (-0.20, 0.0), "restorative_practice.ehcp.exclusion.1": (-0.20, 0.0),
+              "restorative_practice.sen_support.request.2": (-0.10, 0.0)}
+    n = 64
+    draws = _effect_draws(config, n)
+    for key, (low, high) in ranges.items():
+        u = (draws[key].to_numpy() - low) / (high - low)
+        # one draw in each 64th of the range: a Latin hypercube over the 64 replications
+        assert sorted(np.floor(u * n).astype(int)) == list(range(n)), key
+        # so their mean is within 1/(2n) of the midpoint (independent draws: sd of the mean 1/sqrt(12n) = 0.036)
+        assert abs(u.mean() - 0.5) < 0.5 / n, key
+        # and every prefix is stratified at its own scale: the first 16 hold one draw per 16th, the first 8 one per 8th
+        for prefix in (8, 16, 32):
+            assert sorted(np.floor(u[:prefix] * prefix).astype(int)) == list(range(prefix)), (key, prefix)
+    # the effects are not stratified alike: their draws in the same replication differ
+    assert draws[list(ranges)].rank().corr().abs().to_numpy()[np.triu_indices(len(ranges), 1)].max() < 0.5
+
+
+def test_effect_draws_are_the_same_in_every_scenario_and_for_any_workers(base_data):
+    both = _effect_draws(validate(with_levers(base_data, linc_funding={}, restorative_practice={})), 16)
+    alone = _effect_draws(validate(with_levers(base_data, linc_funding={})), 16)
+    assert_frame_equal(both[alone.columns], alone)
+    assert not both.equals(_effect_draws(validate(with_levers(base_data, linc_funding={}, restorative_practice={})), 16, seed=2))
+    small = scaled_data(0.05, end_date="2016-03-31")
+    config = validate(with_levers(small, linc_funding={"start_date": "2014-06-01"}))
+    tasks = [("s", config, r) for r in range(4)]
+    assert_frame_equal(combine(run_tasks(tasks, 5, workers=1)), combine(run_tasks(tasks, 5, workers=2)))
+
+
 def test_zero_effect_zero_cost_lever_changes_nothing(base_data, base):
     data = copy.deepcopy(base_data)
     data["levers"]["nothing"] = {

@@ -17,18 +17,53 @@ from hnsim.cli.common import main, reported, warn, workers_option
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Output directory (default: results/compare-<base>).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--year", default=None, help="First of the five key years printed, like 2025-26 (default: the year the run finished in, as hnsim report).")
+@click.option("--until-half-width", "until", type=float, default=None, metavar="GBP",
+              help="Add replications until every scenario's paired 95% half-width of its difference from BASE (METRIC summed over YEARS) is at most this (-n is the first batch).")
+@click.option("--metric", default="spend_total", show_default=True, help="Metric of --until-half-width.")
+@click.option("--years", default="2020-21:2024-25", show_default=True, metavar="FIRST:LAST", help="Financial years summed for --until-half-width.")
+@click.option("--max-replications", type=click.IntRange(min=2), default=100, show_default=True, help="Cap for --until-half-width.")
 def compare_command(base: str, scenarios: tuple[str, ...], replications: int, seed: int | None, workers: int | None, out: str | None, quiet: bool,
-                    year: str | None) -> None:
+                    year: str | None, until: float | None, metric: str, years: str, max_replications: int) -> None:
     """Run BASE and each SCENARIO overlay with common random numbers and compare them.
 
     Writes annual.parquet, summary.csv, differences.csv (paired 95% intervals), savings.csv
     (cumulative saving and the year the in-year balance turns positive), decomposition.csv
-    (volume, mix, unit cost) and outcomes.csv.
+    (volume, mix, unit cost) and outcomes.csv. With --until-half-width, replications are added in
+    batches (each batch printed) until the target is met or --max-replications is reached.
     """
     with reported("interrupted: the output directory is marked 'interrupted'"):
-        result = api.compare(base, scenarios, replications, seed, workers or api.default_workers(), out, progress=not quiet)
+        target = api.difference_target(until, base, metric, years, max_replications) if until is not None else None
+        result = api.compare(base, scenarios, replications, seed, workers or api.default_workers(), out, progress=not quiet, target=target,
+                             on_batch=batch_printer(until) if target is not None else None)
     with reported():
         print_comparison(result, year)
+        if target is not None:
+            print_precision(result.manifest["precision"])
+
+
+def _width(value: float | None) -> str:
+    return "not yet known" if value is None else api.money_text(value)
+
+
+def batch_printer(target: float):
+    """What prints one line per batch of an adaptive comparison: replications so far and the worst half-width."""
+    def print_batch(record: dict) -> None:
+        click.echo(f"{record['replications']} replications: worst 95% half-width {_width(record['half_width'])} (target {api.money_text(target)})", err=True)
+    return print_batch
+
+
+def print_precision(p: dict) -> None:
+    """Whether the target was met, after how many replications, and each scenario's difference."""
+    span = f"{p['years'][0]} to {p['years'][-1]}"
+    n = p["batches"][-1]["replications"]
+    if p["met"]:
+        click.echo(f"target met after {n} replications: every 95% half-width at most {api.money_text(p['target_half_width'])}")
+    else:
+        click.echo(f"target NOT met: stopped at the cap of {n} replications with a worst 95% half-width of {_width(p['achieved_half_width'])} "
+                   f"(target {api.money_text(p['target_half_width'])}); raise --max-replications for more")
+    click.echo(f"{p['metric']}, scenario minus base summed over {span}, mean of paired replications +/- 95% half-width:")
+    for row in p["scenarios"]:
+        click.echo(f"{row['scenario'][:30]:<30} {api.money_text(row['difference_mean']):>10} +/- {api.money_text(row['half_width'])}")
 
 
 def _interval(mean: float, low: float, high: float) -> str:

@@ -3,9 +3,10 @@ placement choices and money, with an uncertain effect size sampled once per repl
 
 A lever is off unless ``enabled``. From ``start_date`` its effect ramps up linearly over
 ``ramp_up_years`` to its full size; its running cost starts on ``start_date`` (money is spent before
-it works). Effect sizes are ranges ``{low, high}`` sampled uniformly, once per replication, from the
-lever's own random stream, so a scenario's result carries both the uncertainty of the effect and
-the randomness of the children's paths.
+it works). Effect sizes are ranges ``{low, high}`` sampled uniformly, once per replication, stratified over
+the replications (each effect its own nested-stratified sequence, keyed by the lever and the
+effect), so a scenario's result carries both the uncertainty of the effect and the randomness of
+the children's paths.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ PoolName = Literal["special_primary", "special_secondary", "special_post16", "se
 
 
 class EffectRange(Frozen):
-    """An uncertain effect size: drawn uniformly between ``low`` and ``high`` once per replication."""
+    """An uncertain effect size: drawn uniformly between ``low`` and ``high`` once per replication,
+    stratified over the replications (any first 2^m replications hold one draw in each 2^m-th of the range)."""
 
     low: float
     high: float

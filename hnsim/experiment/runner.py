@@ -6,6 +6,8 @@ results is identical whatever the number of workers or the executor.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import os
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -62,7 +64,32 @@ def run_replication(config: Config | dict, replication: int, seed: int, scenario
     log = simulate(config, replication, seed, params)
     table = metrics_table(annual_metrics(log, params), params, scenario, replication)
     tables = log_tables(log, config.simulation.start_date, scenario, replication) if keep_log else None
-    return ReplicationResult(scenario, replication, table, int(log.sim_events), tables)
+    result = ReplicationResult(scenario, replication, table, int(log.sim_events), tables)
+    del log
+    release_memory()
+    return result
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        return None
+
+
+_TRIM = _malloc_trim()
+
+
+def release_memory() -> None:
+    """Free a finished replication's event log now and hand the freed heap back to the system.
+
+    Without this a worker running replication after replication grows: the log's many small
+    arrays and objects are freed, but the allocator keeps the pages, fragmented, and each
+    replication's peak lands higher (a Gloucestershire worker from 210 MB to 500 MB over a hundred
+    replications). Collecting the log's reference cycles and trimming the heap keeps it flat."""
+    gc.collect()
+    if _TRIM is not None:
+        _TRIM(0)
 
 
 def member_config(config: Config | dict, replication: int, scenario: str = "baseline") -> Config:

@@ -1,14 +1,17 @@
 """Compile enabled strategy levers into what the model reads: hazard clocks, ramps on probabilities,
 extra places on dates, money moved into the block, and each lever's running cost.
 
-Effect sizes are drawn once per replication from each lever's own random stream (keyed by the
-lever's name), so a lever's effect is the same in every scenario that enables it: comparisons of
-"one lever" and "the whole strategy" stay paired.
+Effect sizes are drawn once per replication, stratified over the replication index: each effect
+of each lever has its own nested-stratified sequence (:func:`~hnsim.model.streams.stratified_uniform`,
+keyed by the root seed, the lever's name and the effect's), and replication ``r`` takes point ``r``.
+Any first ``2**m`` replications therefore hold one draw in each ``1/2**m`` of every effect's range
+(a Latin hypercube over the replications, whatever their number and the number of workers), and a
+lever's effect is the same in every scenario that enables it: comparisons of "one lever" and "the
+whole strategy" stay paired (docs/levers.md, Uncertain effects).
 """
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +21,7 @@ from hnsim.config.levers import EffectRange, Lever
 from hnsim.config.schema import Config
 from hnsim.model.calendar import DAYS_PER_YEAR, Calendar
 from hnsim.model.hazard import Clock
-from hnsim.model.streams import STREAM_IDS
+from hnsim.model.streams import strata_key, stratified_uniform
 
 
 @dataclass(frozen=True)
@@ -105,17 +108,23 @@ class LeverPlan:
         return self.hazard_clocks.get((hazard, phase))
 
 
-def lever_rng(seed: int, replication: int, name: str) -> np.random.Generator:
-    """The random stream of one lever in one replication (independent of the other levers)."""
-    key = zlib.crc32(name.encode("utf-8"))
-    seq = np.random.SeedSequence(seed, spawn_key=(replication, STREAM_IDS["lever_effects"], key))
-    return np.random.Generator(np.random.PCG64(seq))
+@dataclass(frozen=True)
+class EffectDraws:
+    """Where one lever's effects are drawn in one replication: point ``replication`` of each
+    effect's stratified sequence (keyed by root seed, lever and effect; independent of the other
+    levers and of the scenario)."""
 
+    seed: int
+    replication: int
+    lever: str
 
-def _draw(rng: np.random.Generator, effect: EffectRange) -> float:
-    # one uniform per effect whatever its range, so the stream stays aligned when ranges change
-    u = rng.random()
-    return effect.low + (effect.high - effect.low) * u
+    def uniform(self, effect_key: str) -> float:
+        """The replication's point in [0, 1) for the effect named ``effect_key``."""
+        return stratified_uniform(strata_key(self.seed, self.lever, effect_key), self.replication)
+
+    def draw(self, effect_key: str, effect: EffectRange) -> float:
+        """The effect's size: ``low + (high - low) * u``."""
+        return effect.low + (effect.high - effect.low) * self.uniform(effect_key)
 
 
 def compile_levers(config: Config, calendar: Calendar, seed: int, replication: int) -> LeverPlan:
@@ -123,19 +132,20 @@ def compile_levers(config: Config, calendar: Calendar, seed: int, replication: i
     plan = LeverPlan()
     for name, lever in config.levers.items():
         if lever.enabled:
-            _compile_one(plan, name, lever, calendar, lever_rng(seed, replication, name))
+            _compile_one(plan, name, lever, calendar, EffectDraws(seed, replication, name))
     return plan
 
 
-def _compile_one(plan: LeverPlan, name: str, lever: Lever, calendar: Calendar, rng: np.random.Generator) -> None:
+def _compile_one(plan: LeverPlan, name: str, lever: Lever, calendar: Calendar, draws: EffectDraws) -> None:
     end = calendar.day(lever.end_date) if lever.end_date is not None else float("inf")
     ramp = Ramp(calendar.day(lever.start_date), lever.ramp_up_years.value * DAYS_PER_YEAR, end)
     dose = 1.0
     if lever.dose_response is not None:
         dose = (lever.annual_cost_gbp.value / lever.dose_response.reference_annual_cost_gbp) ** lever.dose_response.exponent
     for i, effect in enumerate(lever.hazard_effects):
-        change = max(_draw(rng, effect.change) * dose, -1.0)
-        plan.sampled[f"{name}.{effect.hazard}.{i}"] = change
+        key = f"{effect.hazard}.{i}"
+        change = max(draws.draw(key, effect.change) * dose, -1.0)
+        plan.sampled[f"{name}.{key}"] = change
         if change == 0.0:
             continue
         clock = ramp.clock(change)
@@ -154,16 +164,17 @@ def _compile_one(plan: LeverPlan, name: str, lever: Lever, calendar: Calendar, r
     ):
         effect = getattr(lever, attribute)
         if effect is not None:
-            size = _draw(rng, effect) * dose
+            size = draws.draw(attribute, effect) * dose
             plan.sampled[f"{name}.{attribute}"] = size
             shift.parts.append((size, ramp))
     for i, extra in enumerate(lever.extra_places):
-        delay = _draw(rng, extra.delay_months) if extra.delay_months is not None else 0.0
-        plan.sampled[f"{name}.extra_places.{i}.delay_months"] = delay
+        key = f"extra_places.{i}.delay_months"
+        delay = draws.draw(key, extra.delay_months) if extra.delay_months is not None else 0.0
+        plan.sampled[f"{name}.{key}"] = delay
         opening = calendar.day(extra.opening_date) + delay * DAYS_PER_YEAR / 12
         plan.extra_places.append((extra.pool, max(opening, 0.0), extra.places))
     if lever.allocation_transfer_gbp is not None:
-        amount = _draw(rng, lever.allocation_transfer_gbp)
+        amount = draws.draw("allocation_transfer_gbp", lever.allocation_transfer_gbp)
         plan.sampled[f"{name}.allocation_transfer_gbp"] = amount
         plan.allocation_transfer[name] = [(amount, Ramp(ramp.start_day, 0.0, end))]
 

@@ -4,12 +4,15 @@ One root seed. Replication ``r`` draws activity stream ``s`` from
 ``SeedSequence(root, spawn_key=(r, STREAM_IDS[s]))``. Each child also has a private key, a hash of
 (replication key, where the child came from, its index there); its draws are a counter-based hash
 (splitmix64) of that key, so a child makes the same choices in every scenario for as long as its
-history is the same: common random numbers at the level of the child.
+history is the same: common random numbers at the level of the child. Lever effect sizes are drawn
+from nested-stratified sequences over the replication index (:func:`stratified_uniform`), one per
+(root seed, lever, effect), so that any number of replications spreads each effect over its range.
 """
 
 from __future__ import annotations
 
 import math
+import zlib
 
 import numpy as np
 
@@ -23,6 +26,7 @@ STREAM_IDS: dict[str, int] = {
     "lever_effects": 5,
     "ap_direct_entry": 6,
     "post16_request": 7,
+    "lever_strata": 8,
 }
 
 #: Where a child came from, part of its private key.
@@ -59,6 +63,52 @@ def _mix_many(z: np.ndarray) -> np.ndarray:
 def stream(root_seed: int, replication: int, name: str) -> np.random.Generator:
     """The named activity stream of one replication."""
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(root_seed, spawn_key=(replication, STREAM_IDS[name]))))
+
+
+def strata_key(root_seed: int, *names: str) -> int:
+    """The 64-bit scramble key of a stratified sequence named by ``names`` (e.g. a lever and one of
+    its effects): the same in every replication and every scenario."""
+    keys = tuple(zlib.crc32(name.encode("utf-8")) for name in names)
+    seq = np.random.SeedSequence(root_seed, spawn_key=(STREAM_IDS["lever_strata"], *keys))
+    return int(seq.generate_state(1, dtype=np.uint64)[0])
+
+
+#: Replication indices a stratified sequence spreads (its generator matrix acts on this many bits).
+INDEX_BITS = 32
+
+
+def stratified_uniform(key: int, index: int, bits: int = 53) -> float:
+    """Point ``index`` of a nested-stratified sequence in [0, 1), keyed by ``key``.
+
+    Every first ``2**m`` points hold exactly one point in each of the ``2**m`` equal strata (a
+    Latin hypercube in one dimension for each such prefix, nearly so for any other), each point is
+    uniform on [0, 1), and where it falls inside its stratum is random.
+
+    Digit ``k`` (from the top) is bit ``k - 1`` of ``index`` (van der Corput's sequence) XOR a
+    keyed hash of the index's higher bits (``index >> k``), then flipped by Owen's nested uniform
+    scramble: a keyed hash of the tree node the preceding digits reach (``(1 << (k-1)) | prefix``).
+    Each digit depends on the index's bits from ``k - 1`` up only, so the first ``m`` digits of the
+    first ``2**m`` indices are a bijection: the strata. The hash of the higher bits is what keeps
+    two sequences with different keys from moving together: without it (van der Corput or a 1-D
+    Sobol' sequence, scrambled or shifted) the first digit of every sequence is the index's last
+    bit, so every effect would fall in the upper half of its range in the same replications, or
+    in the opposite ones. A point depends on ``key`` and ``index`` only: not on how many points
+    are drawn, in what order or where.
+    """
+    if not 0 <= index < 1 << INDEX_BITS:
+        raise ValueError(f"index {index} outside 0 to 2**{INDEX_BITS} - 1")
+    mixed = splitmix64(key ^ 0x5EED)  # a second key, for the hash of the higher bits
+    value = 0
+    prefix = 0
+    for k in range(1, bits + 1):
+        if k <= INDEX_BITS:
+            digit = ((index >> (k - 1)) & 1) ^ (splitmix64(mixed ^ ((k << INDEX_BITS) | (index >> k))) >> 63)
+        else:
+            digit = 0  # past the index's bits only the scramble places the point within its stratum
+        flip = splitmix64(key ^ ((1 << (k - 1)) | prefix)) >> 63
+        prefix |= digit << (k - 1)
+        value = (value << 1) | (digit ^ flip)
+    return value * 2.0**-bits
 
 
 def replication_key(root_seed: int, replication: int) -> int:
