@@ -99,14 +99,15 @@ def test_keep_log_and_recost_from_the_command_line(tmp_path, config_file):
     assert subprocess.run([sys.executable, "-m", "hnsim.cli", "run", str(config_file), "-n", "2", "-w", "1", "--out", str(out), "--quiet", "--keep-log"]).returncode == 0
     assert sorted(p.name for p in out.iterdir()) == ["annual.parquet", "events.parquet", "manifest.json", "spells.parquet", "summary.csv"]
     data = yaml.safe_load(config_file.read_text(encoding="utf-8"))
-    data["costs"]["central_spend_gbp"]["value"] += 1_000_000
+    # a unit cost the ensemble's members do not set (they scale each line and set central spend)
+    data["costs"]["settings"]["independent"]["annual_gbp"]["all"] *= 1.5
     (tmp_path / "dearer.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     ok = subprocess.run([sys.executable, "-m", "hnsim.cli", "recost", str(out), "--config", str(tmp_path / "dearer.yaml"), "--out", str(tmp_path / "re")],
                         capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     before, after = pd.read_parquet(out / "annual.parquet"), pd.read_parquet(tmp_path / "re" / "annual.parquet")
-    central = lambda t: t[t.metric == "spend_central"].groupby("financial_year")["value"].mean()  # noqa: E731
-    assert (central(after) - central(before)).between(800_000, 1_200_000).all()  # £1m a year at the price base, inflated by year
+    independent = lambda t: t[t.metric == "spend_independent"]["value"].sum()  # noqa: E731
+    assert independent(after) == pytest.approx(1.5 * independent(before), rel=1e-9) and independent(before) > 0
     plans = lambda t: t[t.metric == "ehcp_total"]["value"].tolist()  # noqa: E731
     assert plans(after) == plans(before)  # the same children
     data["assessment"]["team_capacity"]["value"] += 1

@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 
 from hnsim.analysis.summary import summarise
-from hnsim.config import Config, config_dict, config_sha256, validate
-from hnsim.config.ensemble import drop_member_paths, ensemble_table
+from hnsim.config import Config, config_dict, config_sha256
+from hnsim.config.ensemble import ensemble_table
 from hnsim.errors import InputError
 from hnsim.experiment.runner import member_config, metrics_table
 from hnsim.model import annual_metrics, compile_parameters
@@ -54,19 +54,6 @@ def _differences(run: Any, new: Any, path: str = "") -> list[str]:
             found += _differences(run.get(key), new.get(key), f"{path}.{key}" if path else str(key))
         return found
     return [] if run == new else [path or "(the whole config)"]
-
-
-def _leaf_differences(run: Any, new: Any, path: str) -> list[str]:
-    if isinstance(run, dict) and isinstance(new, dict):
-        return [p for key in sorted(set(run) | set(new), key=str) for p in _leaf_differences(run.get(key), new.get(key), f"{path}.{key}")]
-    return [] if run == new else [path]
-
-
-def money_changes(run_config: dict[str, Any], config: Config) -> list[str]:
-    """The money paths (costs, finance) where ``config`` differs from a run's config: an explicit
-    change there wins over an ensemble member's value."""
-    run, new = _plain(run_config), _plain(config_dict(config))
-    return [p for section in MONEY_SECTIONS for p in _leaf_differences(run.get(section), new.get(section), section)]
 
 
 def member_differences(run_config: dict[str, Any], config: Config) -> list[str]:
@@ -109,7 +96,6 @@ def recost(run_dir: str | Path, config: Config, out_dir: str | Path, config_path
     for stale in ("annual.parquet", "summary.csv"):
         (out / stale).unlink(missing_ok=True)
     store.write_json(manifest, out / "manifest.json")
-    config = validate(drop_member_paths(config_dict(config), money_changes(run_config, config)), where)  # what was changed wins over the members
     started = time.perf_counter()
     try:
         tables = []
