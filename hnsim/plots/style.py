@@ -208,12 +208,19 @@ def year_ticks(ax: Axes, years: Sequence[str], every: int | None = None, rotate:
     ax.set_xlim(-0.5, n - 0.5)
 
 
+#: Average width of a character of the 5 pt footer, points (sans-serif, with a margin).
+NOTE_CHAR_PT = 2.9
+
+
 def provenance(fig: Figure, text: str, note: str = "") -> None:
     """A small grey provenance line at the bottom right of the figure; ``note`` (the data vantage
     and funding assumption) on the line above it, at the left."""
     fig.text(0.995, 0.005, text, ha="right", va="bottom", fontsize=5, color=MUTED, family="sans-serif")
     if note:
-        fig.text(0.005, 0.005 + 9 / 72 / fig.get_figheight(), note, ha="left", va="bottom", fontsize=5, color=MUTED, family="sans-serif", wrap=False)
+        # one line across the page: a long note (a funding range, say) is set smaller rather than cut
+        fits = fig.get_figwidth() * 72 / NOTE_CHAR_PT
+        size = max(3.5, min(5.0, 5.0 * fits / max(len(note), 1)))
+        fig.text(0.005, 0.005 + 9 / 72 / fig.get_figheight(), note, ha="left", va="bottom", fontsize=size, color=MUTED, family="sans-serif", wrap=False)
 
 
 #: Space a figure keeps at its foot for the provenance and data lines, inches.
