@@ -148,10 +148,11 @@ def fit(
 
 
 def _fit_money(final: dict[str, Any], annual: pd.DataFrame, spec, linear, observed: pd.DataFrame, first_fy: str, last_fy: str, targets, say: Callable[[str], None],
-               evaluator: Evaluator, report_replications: int, fit_until: int) -> tuple[dict[str, Any], pd.DataFrame, dict[str, float], list[str], MoneyPosterior | None]:
+               evaluator: Evaluator, report_replications: int, fit_until: int, rerun_bayes: bool = True) -> tuple[dict[str, Any], pd.DataFrame, dict[str, float], list[str], MoneyPosterior | None]:
     """The money step after the demand fit: the Bayesian money fit (``calibration.money``) or the
     exact linear solve of central spend and opening balance; the config, its rerun annual table,
-    values solved, notes and the money posterior (if Bayes)."""
+    values solved, notes and the money posterior (if Bayes). ``rerun_bayes=False`` keeps the
+    annual table as it was after a Bayesian fit, for a caller that reruns with members' draws."""
     notes: list[str] = []
     posterior = None
     fitted: dict[str, float] = {}
@@ -162,9 +163,10 @@ def _fit_money(final: dict[str, Any], annual: pd.DataFrame, spec, linear, observ
         posterior = fit_money(annual, figures, money_current(final), spec.money, other_inflation(final))
         final = apply_money(final, posterior)
         notes += [f"money: {n}" for n in posterior.notes]
-        say(f"money fitted (Bayes) to {posterior.data_points} published figures, {posterior.effective_parameters:.1f} effective parameters; "
-            f"rerun {report_replications} replications")
-        annual = evaluator.annual([final], report_replications)[0]
+        say(f"money fitted (Bayes) to {posterior.data_points} published figures, {posterior.effective_parameters:.1f} effective parameters"
+            + (f"; rerun {report_replications} replications" if rerun_bayes else ""))
+        if rerun_bayes:
+            annual = evaluator.annual([final], report_replications)[0]
     elif linear:
         money, notes = solve_money(final, annual, targets, linear)
         if money:
@@ -214,7 +216,7 @@ def _fit_ensemble(data: dict[str, Any], spec, evaluator: Evaluator, observed: pd
     annual = evaluator.annual([final], report_replications)[0]
     fitted = dict(centre)
     final, annual, fitted_money, notes, posterior = _fit_money(final, annual, spec, linear, observed, first_fy, fy_label(fit_until - 1), targets, say,
-                                                               evaluator, report_replications, fit_until)
+                                                               evaluator, report_replications, fit_until, rerun_bayes=False)
     notes = list(matched.notes) + notes
     fitted |= fitted_money
     member_table = matched.members

@@ -31,7 +31,7 @@ from scipy.stats import qmc, truncnorm
 from hnsim.analysis.calibration_targets import Target, simulated_values
 from hnsim.analysis.emulator import fit_emulator, implausibility, second_largest, systematic_resample, tempered_weights
 from hnsim.config.calibration import FreeParameter, UncertainInput
-from hnsim.experiment.calibration import Evaluator, from_unit, set_parameters, sourced_node, to_unit
+from hnsim.experiment.calibration import Evaluator, from_unit, set_parameters, to_unit
 from hnsim.experiment.sweep_file import lookup
 from hnsim.results import store
 
@@ -269,7 +269,3 @@ def history_match(evaluator: Evaluator, free: list[FreeParameter], uncertain: li
     points["objective"] = np.nanmean(((y_all - observed) ** 2 / observed_var) * weights, axis=1)
     return HistoryMatch(table, points, records, temperature, ess, centre, effective, len(matched), notes, evaluator.evaluations - evaluations_before)
 
-
-def describe_nodes(free: list[FreeParameter]) -> list[str]:
-    """The sourced values a fit changes (for the calibrated config's sources)."""
-    return sorted({sourced_node(p.path) for p in free})

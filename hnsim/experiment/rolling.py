@@ -34,6 +34,7 @@ from hnsim.data.observed import load_observed
 from hnsim.data.vantage import observed_at
 from hnsim.errors import InputError
 from hnsim.experiment.executors import Pool
+from hnsim.experiment.national import FALLBACK_GROWTH
 from hnsim.experiment.skill_run import SkillResult, TaskSpec, run_specs
 from hnsim.experiment.skill_task import Calibrate, SkillTask, fit_calibration, slug
 from hnsim.experiment.sweep_file import lookup
@@ -75,11 +76,6 @@ def config_known_at(data: dict[str, Any], origin: int) -> dict[str, Any]:
     return data
 
 
-#: The prior of a growth parameter whose prior was pooled from years after the origin: the national
-#: run's fallback (modest growth, wide), which cites no year.
-FALLBACK_GROWTH_PRIOR = (0.05, 0.10)
-
-
 def known_at_origin(data: dict[str, Any], origin: int) -> None:
     """In place: what a config's trends, priors and ensemble may know at ``origin``. The trends'
     data end moves to 31 December before the origin (damping starts there); a posterior ensemble
@@ -95,7 +91,7 @@ def known_at_origin(data: dict[str, Any], origin: int) -> None:
         source = str(free.get("prior_source") or "")
         years = [int(y) for y in re.findall(r"(?<!\d)(20[12]\d)(?!\d)", source)]
         if free.get("prior_mean") is not None and any(y >= origin for y in years):
-            mean, sd = FALLBACK_GROWTH_PRIOR
+            mean, sd = FALLBACK_GROWTH  # the national run's fallback: modest growth, wide, citing no year
             free["prior_mean"], free["prior_sd"] = mean, sd
             free["prior_source"] = f"assumption: {mean:+.0%} ± {sd:.0%} a year at origin {origin}, modest growth with a wide spread (the config's own prior cites later years)"
 
