@@ -15,6 +15,7 @@ import yaml
 from click.testing import CliRunner
 
 from hnsim import api
+from hnsim.analysis.discrepancy import DRAWS_PER_MEMBER
 from hnsim.analysis.scores import score_ensembles, summary_table
 from hnsim.analysis.skill import SERIES, ACTIVITY_SERIES, model_ensembles, naive_ensembles, scales
 from hnsim.cli import main
@@ -175,7 +176,7 @@ def test_a_resumed_skill_run_equals_an_uninterrupted_one(tmp_path):
     assert set(a["forecaster"]) == {"hnsim", "last_value", "linear_trend", "compound_growth", "damped_trend"}
     assert set(a["authority"]) == {"Rutland", "City of London"} and (a["origin"] == 2018).all()
     assert a["observed"].eq(0).any() and a.loc[a["observed"].eq(0), "abs_pct_error"].isna().all()  # published zeros: scored, with no percentage
-    assert a.loc[a["forecaster"] == "hnsim", "members"].eq(2).all() and a.loc[a["forecaster"] != "hnsim", "members"].eq(50).all()
+    assert a.loc[a["forecaster"] == "hnsim", "members"].eq(2 * DRAWS_PER_MEMBER).all() and a.loc[a["forecaster"] != "hnsim", "members"].eq(50).all()
     assert {"error_by_horizon.png", "coverage.svg", "pit_histogram.csv", "origin_fans.png", "figures.md"} <= {p.name for p in (tmp_path / "whole" / "figures").iterdir()}
     other = _skill(tmp_path / "whole", ["Rutland"], 1, ["--naive-draws", "60", "--no-figures"])
     assert other.exit_code == 2 and "another design" in other.output
@@ -213,11 +214,13 @@ def test_the_calibration_step_is_replaceable(tmp_path):
     result = api.skill(design, tmp_path / "starter", ["Rutland"], workers=1, calibrate=starter_as_it_is, figures=False)
     assert result.manifest["calibrate"] == f"{__name__}.starter_as_it_is" and result.manifest["status"] == "complete"
     model = result.scored[result.scored["forecaster"] == "hnsim"]
-    assert len(model) and model["members"].eq(4).all()  # two configs x two replications
+    assert len(model) and model["members"].eq(4 * DRAWS_PER_MEMBER).all()  # two configs x two replications, each forecast with its discrepancy
     assert result.tasks["objective"].isna().all()  # nothing was fitted
     # the same config twice with the same seed: the second set's replications repeat the first's
-    ensembles = read_outcome(tmp_path / "starter" / "tasks" / "857-rutland-2018.parquet").ensembles
-    model_draws = ensembles[ensembles["forecaster"] == "hnsim"].pivot_table(index=["series", "year"], columns="member", values="value")
+    outcome = read_outcome(tmp_path / "starter" / "tasks" / "857-rutland-2018.parquet")
+    simulated = pd.DataFrame(outcome.info["simulated"])
+    model_draws = simulated.pivot_table(index=["series", "year"], columns="member", values="value")
     assert (model_draws[0] == model_draws[2]).all() and (model_draws[1] == model_draws[3]).all()
+    assert simulated["horizon"].min() == 0  # the simulated ensembles hold the last year known, on which the forecast is anchored
     refused = CliRunner().invoke(main, ["skill", "--data", str(FIXTURE), "--la", "Rutland", "--origins", "2018", "--out", str(tmp_path / "starter"), *TINY])
     assert refused.exit_code == 2 and "another design" in refused.output  # another calibration step: another design

@@ -57,9 +57,12 @@ def calibrate_command(config: str, data_dir: str, replications: int, max_evaluat
 @_options
 @click.option("--fit-until", type=click.IntRange(min=2000), default=None, help="Fit on years up to this one; test on the later years.")
 @click.option("--origins", default=None, help="Rolling origins instead: January census years, comma-separated (e.g. 2016,2017,2018); scored against naive forecasters like hnsim skill.")
+@click.option("--sen2", "sen2_dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="With --origins: DfE's SEN2 files for every authority, from which the forecasts' model discrepancy is drawn (docs/validation.md); without them forecasts are anchored on the last published value only.")
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Output directory (default: results/<config name>-backtest-<year>, or -rolling).")
 def backtest_command(config: str, data_dir: str, replications: int, max_evaluations: int, report_replications: int, workers: int | None,
-                     scheduler: str | None, local_dask: bool, method: str | None, members: int | None, fit_until: int | None, origins: str | None, out: str | None) -> None:
+                     scheduler: str | None, local_dask: bool, method: str | None, members: int | None, fit_until: int | None, origins: str | None,
+                     sen2_dir: str | None, out: str | None) -> None:
     """Calibrate CONFIG on the observed years up to --fit-until only (starting from the middle of
     each range, so nothing of the later years leaks in), then report the error on the later years.
     With --origins, do so from every origin and score each forecast, and four naive forecasters
@@ -67,8 +70,10 @@ def backtest_command(config: str, data_dir: str, replications: int, max_evaluati
     if (fit_until is None) == (origins is None):
         fail_input(["give either --fit-until YEAR or --origins YEAR,YEAR,..."])
     if origins is not None:
-        _rolling(config, data_dir, origins, replications, max_evaluations, report_replications, workers, scheduler, local_dask, out)
+        _rolling(config, data_dir, origins, replications, max_evaluations, report_replications, workers, scheduler, local_dask, out, sen2_dir)
         return
+    if sen2_dir is not None:
+        fail_input(["--sen2 goes with --origins (the rolling backtest's forecasts of published values)"])
     with reported("interrupted: nothing written"):
         made = api.backtest(config, data_dir, fit_until, replications, max_evaluations, report_replications, workers or api.default_workers(),
                             scheduler, local_dask, out, say=_say, method=method, members=members)
@@ -78,11 +83,12 @@ def backtest_command(config: str, data_dir: str, replications: int, max_evaluati
 
 
 def _rolling(config: str, data_dir: str, origins: str, replications: int, max_evaluations: int, report_replications: int, workers: int | None,
-             scheduler: str | None, local_dask: bool, out: str | None) -> None:
+             scheduler: str | None, local_dask: bool, out: str | None, sen2_dir: str | None = None) -> None:
     """`hnsim backtest --origins`: the rolling-origin backtest of one config (api.backtest_rolling)."""
     out_dir = Path(out) if out else Path("results") / f"{Path(config).stem}-rolling"
     with reported(f"interrupted: the origins written are kept in {out_dir}; rerun the same command to finish"):
-        design = api.RollingDesign(Path(config), Path(data_dir), api.origins(origins), report_replications, replications, max_evaluations)
+        design = api.RollingDesign(Path(config), Path(data_dir), api.origins(origins), report_replications, replications, max_evaluations,
+                                   sen2_dir=Path(sen2_dir) if sen2_dir else None)
         result = api.backtest_rolling(design, out_dir, workers or api.default_workers(), scheduler, local_dask, progress=True)
     m = result.manifest
     click.echo(f"wrote {out_dir}: {m['tasks_done']} of {m['tasks']} origins, {m['replications']} replications each, {m['wall_seconds']} s")

@@ -119,3 +119,15 @@ def activity_series(directory: str | Path, la: sen2.Authority | str) -> pd.DataF
             rows.append(_row(r.year, "new_ehcps_calendar_year", r.plans, f"SEN2 sen2_age_new_plans.csv Total_new_all, characteristic_age 'Total', {r.source_la}", "calendar_year"))
     out = pd.DataFrame(rows, columns=list(COLUMNS))
     return out.sort_values(["year", "metric"], kind="stable").reset_index(drop=True)
+
+
+def every_authority(directory: str | Path, authorities: list[sen2.Authority]) -> pd.DataFrame:
+    """``authority, metric, year, value``: the caseload and activity series of every authority in
+    ``authorities`` (``authority`` its old_la_code; ``year`` the census or calendar year), for
+    statistics pooled over authorities."""
+    frames = []
+    for auth in authorities:
+        rows = pd.concat([caseload_series(directory, auth), activity_series(directory, auth)], ignore_index=True)
+        frames.append(pd.DataFrame({"authority": auth.old_la_code, "metric": rows["metric"].to_numpy(), "year": rows["year"].astype(int).to_numpy(),
+                                    "value": rows["value"].astype(float).to_numpy()}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["authority", "metric", "year", "value"])

@@ -28,11 +28,14 @@ import pandas as pd
 import yaml
 
 from hnsim.analysis import naive as naive_module
+from hnsim.analysis.discrepancy import settings as discrepancy_settings
 from hnsim.analysis.skill import SERIES, later_values, series_table
 from hnsim.config import apply_overrides, validate
+from hnsim.data import sen2
 from hnsim.data.observed import load_observed
 from hnsim.data.vantage import observed_at
 from hnsim.errors import InputError
+from hnsim.experiment.discrepancy import discrepancy_known_at
 from hnsim.experiment.executors import Pool
 from hnsim.experiment.national import FALLBACK_GROWTH
 from hnsim.experiment.skill_run import SkillResult, TaskSpec, run_specs
@@ -125,14 +128,20 @@ class RollingDesign:
     fit_replications: int = 6
     max_evaluations: int = 120
     naive_draws: int = naive_module.NAIVE_DRAWS
+    sen2_dir: Path | None = None  # every authority's SEN2 files, for the model discrepancy's steps; None: forecasts anchored only
 
     def design_hash(self, config_text: bytes, calibrate: Calibrate) -> str:
         """sha256 of what fixes every origin's result: the config, the observed files, the budget,
-        the naive forecasters' settings and the calibration function (not which origins)."""
+        the naive forecasters' settings, the discrepancy's files and settings and the calibration
+        function (not which origins)."""
         digest = hashlib.sha256(config_text)
         for path in sorted(Path(self.data_dir).glob("*.csv")):
             digest.update(path.name.encode() + path.read_bytes())
-        fields = {k: v for k, v in asdict(self).items() if k not in ("config", "data_dir", "origins")}
+        if self.sen2_dir is not None:
+            for key in sorted(sen2.FILES):
+                digest.update((Path(self.sen2_dir) / sen2.FILES[key].filename).read_bytes())
+        digest.update(json.dumps(discrepancy_settings(), sort_keys=True).encode())
+        fields = {k: v for k, v in asdict(self).items() if k not in ("config", "data_dir", "origins", "sen2_dir")}
         naive = {k: getattr(naive_module, k) for k in ("NAIVE_FORECASTERS", "MIN_STEP_SD", "FALLBACK_RELATIVE_SD", "MIN_OLS_VALUES", "MIN_ETS_VALUES")}
         digest.update(json.dumps({"design": fields, "series": SERIES, "naive": naive, "calibrate": f"{calibrate.__module__}.{calibrate.__qualname__}"}, sort_keys=True).encode())
         return digest.hexdigest()
@@ -162,7 +171,7 @@ def run_rolling(design: RollingDesign, out_dir: str | Path, pool: Pool, progress
         kind="rolling backtest", design_hash=design_hash, config=str(design.config), data_dir=str(design.data_dir), origins=list(design.origins),
         last_year=last_year, seed=seed, replications=design.replications, fit_replications=design.fit_replications,
         max_evaluations=design.max_evaluations, naive_draws=design.naive_draws, calibrate=f"{calibrate.__module__}.{calibrate.__qualname__}",
-        fixed_after_origin=fixed_after(data), executor=pool.description,
+        discrepancy_sen2_dir=str(design.sen2_dir) if design.sen2_dir is not None else None, fixed_after_origin=fixed_after(data), executor=pool.description,
         sessions=(previous or {}).get("sessions", 0) + 1, first_started_at=(previous or {}).get("first_started_at") or now(),
     )
     store.writable_directory(out_dir)
@@ -175,7 +184,8 @@ def run_rolling(design: RollingDesign, out_dir: str | Path, pool: Pool, progress
         return SkillTask(f"{slug(name)}-{origin}", str(meta.get("old_la_code") or ""), str(meta.get("new_la_code") or ""), name, "", origin, last_year,
                          config, known, series_table(known), design.replications, design.fit_replications, design.max_evaluations, design.naive_draws,
                          seed, float(plans["value"].iloc[-1]) if len(plans) else 0.0,
-                         f"observed series in {design.data_dir} as known in January {origin}", [])
+                         f"observed series in {design.data_dir} as known in January {origin}", [],
+                         discrepancy_known_at(design.sen2_dir, origin).to_records() if design.sen2_dir is not None else {})
 
     census = observed[(observed["metric"] == "ehcp_total") & (observed["kind"] == "census")]
     totals = pd.Series(census["value"].to_numpy(), index=census["year"].astype(int))  # January totals: each origin's weight on the progress bar

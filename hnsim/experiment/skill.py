@@ -34,6 +34,7 @@ import pandas as pd
 import yaml
 
 from hnsim.analysis import naive as naive_module
+from hnsim.analysis.discrepancy import settings as discrepancy_settings
 from hnsim.analysis.skill import SERIES, later_values, series_table
 from hnsim.config import apply_overrides, validate
 from hnsim.data import sen2
@@ -41,6 +42,7 @@ from hnsim.data.series import activity_series, caseload_series
 from hnsim.data.starter import TEMPLATE, starter_config
 from hnsim.data.vantage import write_vantage
 from hnsim.errors import InputError
+from hnsim.experiment.discrepancy import discrepancy_known_at
 from hnsim.experiment.executors import Pool
 from hnsim.experiment.national import FREE_PARAMETERS, calibration_section, demand_growth_prior, census_caseloads, national_authorities
 from hnsim.experiment.skill_run import SkillResult, TaskSpec, run_specs
@@ -93,7 +95,8 @@ class SkillDesign:
         digest.update(template_text)
         fields = {k: v for k, v in asdict(self).items() if k not in ("sen2_dir", "template", "origins")}
         naive = {k: getattr(naive_module, k) for k in ("NAIVE_FORECASTERS", "MIN_STEP_SD", "FALLBACK_RELATIVE_SD", "MIN_OLS_VALUES", "MIN_ETS_VALUES")}
-        spec = {"design": fields, "free": FREE_PARAMETERS, "series": SERIES, "naive": naive, "calibrate": f"{calibrate.__module__}.{calibrate.__qualname__}"}
+        spec = {"design": fields, "free": FREE_PARAMETERS, "series": SERIES, "naive": naive, "calibrate": f"{calibrate.__module__}.{calibrate.__qualname__}",
+                "discrepancy": discrepancy_settings()}
         digest.update(json.dumps(spec, sort_keys=True, default=str).encode())
         return digest.hexdigest()
 
@@ -102,13 +105,19 @@ class Vantages:
     """The SEN2 files of a directory as known at each origin, written once per origin under ``root``."""
 
     def __init__(self, sen2_dir: Path, root: Path):
-        self.sen2_dir, self.root, self.written = Path(sen2_dir), Path(root), {}
+        self.sen2_dir, self.root, self.written, self.discrepancies = Path(sen2_dir), Path(root), {}, {}
 
     def at(self, origin: int) -> Path:
         """The directory of the files as known at ``origin`` (censuses to it, activity to the year before)."""
         if origin not in self.written:
             self.written[origin] = write_vantage(self.sen2_dir, origin, self.root / str(origin))
         return self.written[origin]
+
+    def discrepancy(self, origin: int) -> dict:
+        """The model discrepancy's steps known at ``origin`` (plain data), from the files cut there."""
+        if origin not in self.discrepancies:
+            self.discrepancies[origin] = discrepancy_known_at(self.at(origin), origin).to_records()
+        return self.discrepancies[origin]
 
 
 def prepare(design: SkillDesign, old_la_code: str, origin: int, vantages: Vantages) -> SkillTask:
@@ -126,7 +135,8 @@ def prepare(design: SkillDesign, old_la_code: str, origin: int, vantages: Vantag
     plans = census_caseloads(vantage_dir, origin).get(auth.old_la_code, 0.0)  # 0 for an authority counted only through its predecessors
     return SkillTask(f"{auth.old_la_code}-{slug(auth.name)}-{origin}", auth.old_la_code, auth.new_la_code, auth.name, auth.region_name, origin, design.last_year,
                      data, observed, series_table(observed), design.replications, design.fit_replications, design.max_evaluations, design.naive_draws,
-                     int(design.seed), float(plans), f"SEN2 files as known in January {origin} (censuses to {origin}, activity to {origin - 1}), {auth.label}, by hnsim skill")
+                     int(design.seed), float(plans), f"SEN2 files as known in January {origin} (censuses to {origin}, activity to {origin - 1}), {auth.label}, by hnsim skill",
+                     discrepancy=vantages.discrepancy(origin))
 
 
 def skill_authorities(sen2_dir: Path, wanted: list[str] | None = None, quick: bool = False) -> list[sen2.Authority]:

@@ -29,7 +29,8 @@ import pandas as pd
 import yaml
 
 from hnsim.analysis.calibration_targets import RULES
-from hnsim.analysis.skill import forecast_years, model_ensembles, naive_ensembles
+from hnsim.analysis.discrepancy import Discrepancy, with_discrepancy
+from hnsim.analysis.skill import forecast_years, last_known, model_ensembles, naive_ensembles
 from hnsim.config import validate
 from hnsim.experiment.calibrate import fit
 from hnsim.experiment.calibration import with_horizon
@@ -61,6 +62,7 @@ class SkillTask:
     plans: float  # January caseload at the origin (for ordering and time estimates)
     observed_from: str = ""  # where the observed values came from, for the calibrated config's sources
     notes: list[str] = field(default_factory=list)
+    discrepancy: dict[str, Any] = field(default_factory=dict)  # Discrepancy.to_records() of the steps known at the origin; empty: anchored only
 
 
 @dataclass
@@ -122,18 +124,34 @@ def naive_seed(task: SkillTask) -> list[int]:
     return [task.seed, task.origin, zlib.crc32(task.old_la_code.encode())]
 
 
+def discrepancy_seed(task: SkillTask) -> list[int]:
+    """The model discrepancy's seed: the naive forecasters' and a tag of its own."""
+    return [*naive_seed(task), 1_000]
+
+
+def published_forecast(task: SkillTask, simulated: pd.DataFrame) -> pd.DataFrame:
+    """The model's forecast of the published values from its simulated ensembles (which include
+    horizon 0, the last value known at the origin): :func:`hnsim.analysis.discrepancy.with_discrepancy`
+    with the task's steps."""
+    anchors = {s: last_known(s, task.origin) for s in simulated["series"].unique()}
+    return with_discrepancy(simulated, task.training, anchors, Discrepancy.from_records(task.discrepancy), discrepancy_seed(task))
+
+
 def run_task(task: SkillTask, calibrate: Calibrate = fit_calibration) -> TaskOutcome:
     """Calibrate, project and forecast naively one task. Runs in a worker, single-threaded."""
     started, cpu_started = time.perf_counter(), time.process_time()
     calibration = calibrate(task)
     annual = project(task, calibration)
     years = forecast_years(task.training, task.origin, task.last_year)
-    model = model_ensembles(annual, years, task.origin)
+    simulated = model_ensembles(annual, {s: [last_known(s, task.origin), *wanted] for s, wanted in years.items()}, task.origin)
+    model = published_forecast(task, simulated)
     naive, methods = naive_ensembles(task.training, years, task.origin, task.naive_draws, naive_seed(task))
     ensembles = pd.concat([model, naive], ignore_index=True).sort_values(["series", "year", "forecaster", "member"], kind="stable").reset_index(drop=True)
     info = {"key": task.key, "old_la_code": task.old_la_code, "la_code": task.la_code, "la_name": task.la_name, "region_name": task.region_name,
             "origin": task.origin, "last_year": task.last_year, "plans": task.plans, "members": calibration.replications * len(calibration.configs),
             "calibration": {k: v for k, v in calibration.info.items()}, "naive_methods": methods, "notes": task.notes,
             "training": json.loads(task.training.to_json(orient="records")), "seconds": round(time.perf_counter() - started, 2),
-            "cpu_seconds": round(time.process_time() - cpu_started, 2), "calibrated_configs": [yaml.safe_dump(c, sort_keys=False, allow_unicode=True, width=200) for c in calibration.configs]}
+            "cpu_seconds": round(time.process_time() - cpu_started, 2),
+            "simulated": json.loads(simulated.to_json(orient="records")), "discrepancy": {k: v["source"] for k, v in task.discrepancy.items()},
+            "calibrated_configs": [yaml.safe_dump(c, sort_keys=False, allow_unicode=True, width=200) for c in calibration.configs]}
     return TaskOutcome(ensembles[ENSEMBLE_COLUMNS], info)

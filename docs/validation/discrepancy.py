@@ -1,0 +1,82 @@
+"""What the model discrepancy does: a skill directory's tasks scored three ways, as Markdown.
+
+    python docs/validation/discrepancy.py results/skill-quick [--sen2 ../shared/data/sen2]
+
+1. **simulated**: the members' simulated values as they are;
+2. **anchored**: each member anchored on the last published value, no steps;
+3. **forecast**: anchored, with the yearly steps (what ``hnsim skill`` scores as hnsim).
+
+Each from the simulated ensembles stored with every task (``info["simulated"]``) and the steps known
+at its origin, recomputed from the SEN2 files the run read (or ``--sen2``), with the task's own seed:
+the third reproduces the run's own ``skill.parquet`` rows of hnsim exactly. Naive forecasters as stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import zlib
+from pathlib import Path
+
+import pandas as pd
+
+from hnsim.analysis.discrepancy import Discrepancy, with_discrepancy
+from hnsim.analysis.scores import MODEL, common_rows, summary_table
+from hnsim.analysis.skill import later_values, last_known, score_task
+from hnsim.data.series import activity_series, caseload_series
+from hnsim.experiment.discrepancy import discrepancy_known_at
+from hnsim.results.skill import TaskOutcome, task_outcomes
+
+HEADLINE = ("ehcp_total", "assessment_requests_calendar_year", "new_ehcps_calendar_year")
+
+
+def variants(outcome: TaskOutcome, steps: Discrepancy, seed: int) -> dict[str, pd.DataFrame]:
+    """The model's ensembles three ways (simulated, anchored, forecast) for one stored task."""
+    info = outcome.info
+    origin, code = int(info["origin"]), str(info["old_la_code"])
+    simulated = pd.DataFrame(info["simulated"])
+    training = pd.DataFrame(info["training"], columns=["series", "year", "value"])
+    anchors = {s: last_known(s, origin) for s in simulated["series"].unique()}
+    task_seed = [seed, origin, zlib.crc32(code.encode()), 1_000]  # hnsim.experiment.skill_task.discrepancy_seed
+    return {"simulated": simulated[simulated["horizon"] > 0],
+            "anchored": with_discrepancy(simulated, training, anchors, Discrepancy({}, {}), task_seed),
+            "forecast": with_discrepancy(simulated, training, anchors, steps, task_seed)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--sen2", type=Path, default=None, help="SEN2 files (default: the run's, from its manifest)")
+    args = parser.parse_args()
+    manifest = json.loads((args.directory / "manifest.json").read_text(encoding="utf-8"))
+    sen2_dir = args.sen2 or Path(manifest.get("sen2_dir") or manifest["discrepancy_sen2_dir"])
+    seed = int(manifest["seed"])
+    scored: dict[str, list[pd.DataFrame]] = {"simulated": [], "anchored": [], "forecast": []}
+    steps: dict[int, Discrepancy] = {}
+    published: dict[str, pd.DataFrame] = {}
+    for _path, outcome in task_outcomes(args.directory):
+        info = outcome.info
+        origin, code = int(info["origin"]), str(info["old_la_code"])
+        if origin not in steps:
+            steps[origin] = discrepancy_known_at(sen2_dir, origin)
+        if code not in published:
+            published[code] = pd.concat([caseload_series(sen2_dir, code), activity_series(sen2_dir, code)], ignore_index=True)
+        truth = later_values(published[code], origin)
+        naive = outcome.ensembles[outcome.ensembles["forecaster"] != MODEL]
+        for name, model in variants(outcome, steps[origin], seed).items():
+            scored[name].append(score_task(TaskOutcome(pd.concat([model, naive], ignore_index=True), info), truth))
+    print("| hnsim as | series | n | mean APE | bias | CRPS skill, % of observed (best naive) | inside 50% / 90% |")
+    print("|---|---|---|---|---|---|---|")
+    for name, parts in scored.items():
+        table = common_rows(pd.concat(parts, ignore_index=True), ["old_la_code", "origin", "series", "year"])
+        for series in (*HEADLINE, "all"):
+            rows = table if series == "all" else table[table["series"] == series]
+            summary = summary_table(rows.assign(all="all"), ["all"]).set_index("forecaster").loc[MODEL]
+            label = "**all series pooled**" if series == "all" else series
+            print(f"| {name} | {label} | {int(summary['n'])} | {summary['mean_ape']:.1f}% | {summary['mean_pct_error']:+.1f}% | "
+                  f"{summary['crps_pct_skill']:+.2f} ({summary['best_naive_pct']}) | {100 * summary['coverage_50']:.0f}% / {100 * summary['coverage_90']:.0f}% |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""Model discrepancy: from simulated values to a forecast of the figures DfE will publish.
+
+No member of the model reproduces a published series exactly, and none can know what will move an
+authority's figures next year that moves no mechanism of the model (a new special school, a
+change in how a council records plans, a tribunal ruling). A forecast of a published value
+therefore adds to each simulated path a *discrepancy*: a random walk on the log scale,
+
+    log y(T + h) = log s_m(T + h) + d_m(T + h),
+    d_m(T) = log y(T) - log s_m(T),                      the member's miss on the last published value,
+    d_m(T + h) = d_m(T) + e_1 + ... + e_h,               yearly steps e drawn from ``steps``,
+
+where ``T`` is the last year published at the forecast origin and ``s_m`` member m's simulated
+series. The start ``d_m(T)`` anchors every member on the last published value (a random walk's
+best forecast of its own next value is where it is now); the steps widen the band year by year.
+
+The steps are empirical, not fitted to the model: for each series, every authority's yearly change
+in the log of its published value minus the median change of all authorities that year, as
+published up to the origin (:func:`yearly_steps`). The model's members carry the growth common to
+an authority's own history and to the nation; the steps carry how far authorities' years stray
+from it. They are resampled (so their heavy tails come through), independently by member, draw
+and year, after shifting them so that ``exp(e)`` has mean one: the discrepancy then widens a
+member's band without moving its mean (left unshifted, the steps of a series that jumped, such as
+the 20-25 age band after the 2014 reforms, would lift every mean forecast). A series with too few
+published changes borrows the steps of :data:`BORROWED`.
+
+Pure functions of tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from hnsim.results.schemas import ENSEMBLE_COLUMNS
+
+#: The fewest changes a series' steps are estimated from; below this it borrows another's.
+MIN_STEPS = 100
+#: A series with too few published changes at an origin borrows the steps of another: requests
+#: for assessment (published from 2016) those of new plans, the closest activity series.
+BORROWED = {"assessment_requests_calendar_year": "new_ehcps_calendar_year"}
+#: Steps are taken from published changes from this census or calendar year on.
+FIRST_YEAR = 2011
+#: Draws of the discrepancy per member: each member's path is forecast this many times.
+DRAWS_PER_MEMBER = 10
+STEP_COLUMNS = ["series", "year", "authority", "step"]
+
+
+def settings() -> dict[str, object]:
+    """What fixes the discrepancy given the data (for a run's design hash)."""
+    return {"min_steps": MIN_STEPS, "borrowed": BORROWED, "first_year": FIRST_YEAR, "draws_per_member": DRAWS_PER_MEMBER, "version": 1}
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    """The yearly steps of each series' discrepancy (``series -> array``) and where each came from."""
+
+    steps: dict[str, np.ndarray]
+    sources: dict[str, str]
+
+    def describe(self) -> pd.DataFrame:
+        """``series, steps, sd, p05, p95, source``: one row per series."""
+        rows = [{"series": s, "steps": len(v), "sd": float(np.std(v, ddof=1)) if len(v) > 1 else np.nan,
+                 "p05": float(np.quantile(v, 0.05)) if len(v) else np.nan, "p95": float(np.quantile(v, 0.95)) if len(v) else np.nan,
+                 "source": self.sources[s]} for s, v in sorted(self.steps.items())]
+        return pd.DataFrame(rows, columns=["series", "steps", "sd", "p05", "p95", "source"])
+
+    def to_records(self) -> dict[str, dict[str, object]]:
+        """Plain data (crosses processes; stored with a task)."""
+        return {s: {"steps": [float(x) for x in v], "source": self.sources[s]} for s, v in self.steps.items()}
+
+    @classmethod
+    def from_records(cls, records: dict[str, dict[str, object]]) -> "Discrepancy":
+        """The inverse of :meth:`to_records`."""
+        return cls({s: np.asarray(r["steps"], dtype=float) for s, r in records.items()}, {s: str(r["source"]) for s, r in records.items()})
+
+
+def yearly_steps(table: pd.DataFrame, last_known: dict[str, int], first_year: int = FIRST_YEAR) -> pd.DataFrame:
+    """Every authority's yearly change in log published value, less that year's median change over
+    authorities: :data:`STEP_COLUMNS`, one row per (series, authority, year) with both years published
+    and positive, from ``first_year`` to ``last_known[series]`` (the latest year known at the origin).
+
+    ``table``: ``authority, series, year, value`` for every authority (published values only).
+    """
+    rows = table[(table["value"] > 0) & table["series"].isin(list(last_known))].sort_values(["series", "authority", "year"], kind="stable")
+    rows = rows[rows["year"].astype(int) <= rows["series"].map(last_known)]
+    previous = rows.groupby(["series", "authority"], sort=False)["year"].shift(1)
+    change = np.log(rows["value"]) - np.log(rows.groupby(["series", "authority"], sort=False)["value"].shift(1))
+    steps = rows.assign(change=change.where(previous == rows["year"] - 1)).dropna(subset=["change"])
+    steps = steps[steps["year"] >= first_year]
+    steps = steps.assign(step=steps["change"] - steps.groupby(["series", "year"])["change"].transform("median"))
+    return steps[STEP_COLUMNS].reset_index(drop=True)
+
+
+def discrepancy_at(table: pd.DataFrame, last_known: dict[str, int], series: list[str], first_year: int = FIRST_YEAR,
+                   min_steps: int = MIN_STEPS) -> Discrepancy:
+    """The discrepancy's steps of each of ``series`` known at an origin (``last_known``: the latest
+    year of each series published then), borrowing :data:`BORROWED` where a series has fewer than
+    ``min_steps``. A series with none to borrow either gets no steps (its forecast is anchored only)."""
+    steps = yearly_steps(table, last_known, first_year)
+    own = {s: g["step"].to_numpy(dtype=float) for s, g in steps.groupby("series", sort=True)}
+    own = {s: v - np.log(np.mean(np.exp(v))) for s, v in own.items()}  # mean-one multiplicative steps
+    chosen, sources = {}, {}
+    for s in series:
+        values = own.get(s, np.empty(0))
+        years = steps.loc[steps["series"] == s, "year"]
+        if len(values) >= min_steps:
+            chosen[s], sources[s] = values, f"{len(values)} yearly changes of {s}, {int(years.min())}-{int(years.max())}, every authority"
+            continue
+        lender = BORROWED.get(s)
+        lent = own.get(lender, np.empty(0)) if lender else np.empty(0)
+        if len(lent) >= min_steps:
+            lent_years = steps.loc[steps["series"] == lender, "year"]
+            chosen[s] = lent
+            sources[s] = f"borrowed: {len(lent)} yearly changes of {lender}, {int(lent_years.min())}-{int(lent_years.max())} ({len(values)} of its own)"
+        else:
+            chosen[s], sources[s] = np.empty(0), f"none: {len(values)} yearly changes published, fewer than {min_steps}"
+    return Discrepancy(chosen, sources)
+
+
+def with_discrepancy(simulated: pd.DataFrame, training: pd.DataFrame, last_known: dict[str, int], discrepancy: Discrepancy, seed: list[int] | int,
+                     draws: int = DRAWS_PER_MEMBER, forecaster: str = "hnsim") -> pd.DataFrame:
+    """The forecast ensembles (:data:`ENSEMBLE_COLUMNS`) of published values from the simulated ones.
+
+    ``simulated``: ensembles of the simulated series (:data:`ENSEMBLE_COLUMNS`), including horizon 0
+    (the year ``last_known[series]``) where the model simulated it. ``training``: ``series, year,
+    value`` published at the origin. Each member becomes ``draws`` members (``member x draws + j``).
+    Where the member's value or the published value at horizon 0 is zero or missing the anchor is
+    additive (the member's miss in plans), floored at zero; with no published value at horizon 0 it
+    is not anchored. Series ``i`` (in sorted order) draws from ``seed + [i]``.
+    """
+    base = [seed] if isinstance(seed, int) else list(seed)
+    frames = []
+    published = {(s, int(y)): float(v) for s, y, v in training[["series", "year", "value"]].itertuples(index=False)}
+    for i, (series, rows) in enumerate(simulated.groupby("series", sort=True)):
+        wide = rows.pivot_table(index="member", columns="year", values="value", aggfunc="first").sort_index(axis=1)
+        anchor_year = last_known.get(series)
+        future = [y for y in wide.columns if anchor_year is None or y > anchor_year]
+        if not future:
+            continue
+        values = wide[future].to_numpy(dtype=float)  # members x years
+        observed = published.get((series, anchor_year)) if anchor_year is not None else None
+        ratio = np.ones(len(wide))
+        shift = np.zeros(len(wide))
+        if observed is not None and anchor_year in wide.columns:
+            start = wide[anchor_year].to_numpy(dtype=float)
+            multiplicative = (start > 0) & (observed > 0)
+            ratio = np.where(multiplicative, observed / np.where(start > 0, start, 1.0), 1.0)
+            shift = np.where(multiplicative, 0.0, observed - start)
+        rng = np.random.default_rng([*base, i])
+        pool = discrepancy.steps.get(series, np.empty(0))
+        years_ahead = np.asarray(future, dtype=int) - (anchor_year if anchor_year is not None else min(future) - 1)
+        horizons = int(years_ahead.max())
+        n = len(wide)
+        if len(pool):
+            walk = np.cumsum(rng.choice(pool, size=(n, draws, horizons)), axis=2)[:, :, years_ahead - 1]
+        else:
+            walk = np.zeros((n, draws, len(future)))
+        forecast = np.maximum((values * ratio[:, None] + shift[:, None])[:, None, :] * np.exp(walk), 0.0)  # members x draws x years
+        members = (wide.index.to_numpy(dtype=int)[:, None] * draws + np.arange(draws)[None, :]).ravel()
+        horizon_of = rows.drop_duplicates("year").set_index("year")["horizon"]
+        for k, year in enumerate(future):
+            frames.append(pd.DataFrame({"series": series, "year": int(year), "horizon": int(horizon_of[year]), "forecaster": forecaster,
+                                        "member": members, "value": forecast[:, :, k].ravel()}))
+    return pd.concat(frames, ignore_index=True)[ENSEMBLE_COLUMNS] if frames else pd.DataFrame(columns=ENSEMBLE_COLUMNS)

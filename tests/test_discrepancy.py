@@ -1,0 +1,101 @@
+"""Model discrepancy: forecasts anchored on the last published value, steps from the spread of
+authorities' yearly changes known at the origin, bands that hold what a random walk of those steps
+later does, and nothing published after the origin in the steps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hnsim.analysis.discrepancy import DRAWS_PER_MEMBER, Discrepancy, discrepancy_at, with_discrepancy, yearly_steps
+from hnsim.analysis.scores import score_ensembles
+from hnsim.data.vantage import write_vantage
+from hnsim.experiment.discrepancy import discrepancy_known_at
+
+from conftest import ROOT
+
+FIXTURE = ROOT / "tests" / "data" / "sen2"
+
+
+def _table(values: dict[str, list[float]], first_year: int = 2014, series: str = "ehcp_total") -> pd.DataFrame:
+    rows = [{"authority": a, "series": series, "year": first_year + i, "value": v} for a, vs in values.items() for i, v in enumerate(vs)]
+    return pd.DataFrame(rows)
+
+
+def test_steps_are_each_authoritys_change_less_the_years_median_up_to_the_last_year_known():
+    table = _table({"A": [100, 110, 121, 150], "B": [100, 100, 100, 100], "C": [100, 105, 110.25, 90]})
+    steps = yearly_steps(table, {"ehcp_total": 2016})
+    assert sorted(steps["year"].unique()) == [2015, 2016]  # 2017 is after the last year known
+    first = steps[steps["year"] == 2015].set_index("authority")["step"]
+    median = np.log(1.05)
+    assert first["A"] == pytest.approx(np.log(1.1) - median) and first["B"] == pytest.approx(-median) and first["C"] == pytest.approx(0.0)
+    gap = _table({"A": [100, np.nan, 120]}).dropna()  # no change across a missing year
+    assert yearly_steps(gap, {"ehcp_total": 2016}).empty
+
+
+def test_a_series_with_too_few_changes_borrows_and_steps_have_mean_one_when_exponentiated():
+    rng = np.random.default_rng(1)
+    values = {f"a{i}": list(100 * np.exp(np.cumsum(rng.normal(0.05, 0.1, 6)))) for i in range(40)}
+    table = pd.concat([_table(values, series="new_ehcps_calendar_year"), _table({"a0": [10, 12]}, series="assessment_requests_calendar_year")])
+    known = {"new_ehcps_calendar_year": 2019, "assessment_requests_calendar_year": 2015, "ehcp_total": 2019}
+    found = discrepancy_at(table, known, list(known), min_steps=100)
+    assert len(found.steps["new_ehcps_calendar_year"]) == 40 * 5
+    assert np.array_equal(found.steps["assessment_requests_calendar_year"], found.steps["new_ehcps_calendar_year"])
+    assert found.sources["assessment_requests_calendar_year"].startswith("borrowed")
+    assert len(found.steps["ehcp_total"]) == 0 and found.sources["ehcp_total"].startswith("none")
+    assert np.mean(np.exp(found.steps["new_ehcps_calendar_year"])) == pytest.approx(1.0)
+    assert Discrepancy.from_records(found.to_records()).sources == found.sources
+
+
+def _simulated(members: np.ndarray, years: list[int], origin_year: int, series: str = "ehcp_total") -> pd.DataFrame:
+    """Ensembles: ``members`` (members x years) of ``series``, the first year being horizon 0."""
+    rows = [{"series": series, "year": y, "horizon": y - origin_year, "forecaster": "hnsim", "member": m, "value": float(members[m, k])}
+            for m in range(members.shape[0]) for k, y in enumerate(years)]
+    return pd.DataFrame(rows)
+
+
+def test_without_steps_each_member_is_anchored_on_the_last_published_value():
+    members = np.array([[90.0, 99.0, 108.0], [110.0, 121.0, 132.0], [0.0, 5.0, 10.0]])  # the third member simulated none at the origin
+    simulated = _simulated(members, [2018, 2019, 2020], 2018)
+    training = pd.DataFrame({"series": ["ehcp_total"], "year": [2018], "value": [100.0]})
+    out = with_discrepancy(simulated, training, {"ehcp_total": 2018}, Discrepancy({}, {}), seed=1, draws=3)
+    assert set(out["horizon"]) == {1, 2} and len(out) == 3 * 3 * 2  # horizon 0 is not forecast; each member three times
+    wide = out.pivot_table(index="member", columns="year", values="value")
+    assert wide.loc[0].tolist() == pytest.approx([110.0, 120.0]) and wide.loc[3].tolist() == pytest.approx([110.0, 120.0])  # member 1's growth from 100
+    assert wide.loc[6].tolist() == pytest.approx([105.0, 110.0])  # additive anchor where the member had none
+    unanchored = with_discrepancy(simulated, training.iloc[:0], {"ehcp_total": 2018}, Discrepancy({}, {}), seed=1, draws=1)
+    assert unanchored.pivot_table(index="member", columns="year", values="value").loc[0].tolist() == [99.0, 108.0]
+
+
+def test_bands_hold_what_a_random_walk_of_the_same_steps_does_and_the_seed_fixes_them():
+    rng = np.random.default_rng(7)
+    pool = rng.standard_t(4, size=2000) * 0.08
+    pool = pool - np.log(np.mean(np.exp(pool)))
+    discrepancy = Discrepancy({"ehcp_total": pool}, {"ehcp_total": "test"})
+    truths, forecasts = [], []
+    flat = np.full((20, 4), 200.0)  # members simulate a flat 200; the published series is 200 then a random walk of the steps
+    simulated = _simulated(flat, [2018, 2019, 2020, 2021], 2018)
+    training = pd.DataFrame({"series": ["ehcp_total"], "year": [2018], "value": [200.0]})
+    for k in range(150):
+        walk = 200.0 * np.exp(np.cumsum(rng.choice(pool, 3)))
+        truths.append(pd.DataFrame({"case": k, "series": "ehcp_total", "year": [2019, 2020, 2021], "observed": walk}))
+        forecasts.append(with_discrepancy(simulated, training, {"ehcp_total": 2018}, discrepancy, seed=[k]).assign(case=k))
+    scored = score_ensembles(pd.concat(forecasts), pd.concat(truths), ["case", "series", "year", "horizon", "forecaster"])
+    assert scored["members"].eq(20 * DRAWS_PER_MEMBER).all()
+    assert scored["inside_90"].mean() == pytest.approx(0.90, abs=0.045)  # 450 values: about 3 standard errors
+    assert scored["inside_50"].mean() == pytest.approx(0.50, abs=0.07)
+    by_horizon = scored.groupby("horizon")["p95"].mean() - scored.groupby("horizon")["p05"].mean()
+    assert by_horizon.is_monotonic_increasing  # the band widens year by year
+    again = with_discrepancy(simulated, training, {"ehcp_total": 2018}, discrepancy, seed=[0])
+    pd.testing.assert_frame_equal(again, forecasts[0].drop(columns="case"))
+
+
+def test_the_steps_known_at_an_origin_are_the_same_from_the_full_files_and_from_files_cut_there(tmp_path):
+    cut = write_vantage(FIXTURE, 2017, tmp_path / "cut")  # three authorities: every series' own steps, however few
+    full, truncated = discrepancy_known_at(FIXTURE, 2017, min_steps=1), discrepancy_known_at(cut, 2017, min_steps=1)
+    assert full.sources == truncated.sources and len(full.steps["ehcp_total"]) >= 3 * 5
+    for series, steps in full.steps.items():
+        np.testing.assert_array_equal(steps, truncated.steps[series])
+    later = discrepancy_known_at(FIXTURE, 2018, min_steps=1)
+    assert len(later.steps["ehcp_total"]) > len(full.steps["ehcp_total"])
