@@ -94,7 +94,7 @@ def test_bands_hold_what_a_random_walk_of_the_same_steps_does_and_the_seed_fixes
 def test_the_steps_known_at_an_origin_are_the_same_from_the_full_files_and_from_files_cut_there(tmp_path):
     cut = write_vantage(FIXTURE, 2017, tmp_path / "cut")  # three authorities: every series' own steps, however few
     full, truncated = discrepancy_known_at(FIXTURE, 2017, min_steps=1), discrepancy_known_at(cut, 2017, min_steps=1)
-    assert full.sources == truncated.sources and len(full.steps["ehcp_total"]) >= 3 * 5
+    assert full.sources == truncated.sources and len(full.steps["ehcp_total"]) >= 10  # City of London has fewer than 20 plans in some years
     for series, steps in full.steps.items():
         np.testing.assert_array_equal(steps, truncated.steps[series])
     later = discrepancy_known_at(FIXTURE, 2018, min_steps=1)

@@ -15,13 +15,14 @@ best forecast of its own next value is where it is now); the steps widen the ban
 
 The steps are empirical, not fitted to the model: for each series, every authority's yearly change
 in the log of its published value minus the median change of all authorities that year, as
-published up to the origin (:func:`yearly_steps`). The model's members carry the growth common to
+published up to the origin (:func:`yearly_steps`). A change from fewer than :data:`MIN_BASE` plans
+is left out: a count starting up (the FE group and the 20-25 band after the 2014 reforms, from a
+handful to hundreds) is not a year's fluctuation. The model's members carry the growth common to
 an authority's own history and to the nation; the steps carry how far authorities' years stray
 from it. They are resampled (so their heavy tails come through), independently by member, draw
-and year, after shifting them so that ``exp(e)`` has mean one: the discrepancy then widens a
-member's band without moving its mean (left unshifted, the steps of a series that jumped, such as
-the 20-25 age band after the 2014 reforms, would lift every mean forecast). A series with too few
-published changes borrows the steps of :data:`BORROWED`.
+and year, after winsorising at the 1st and 99th percentiles and shifting them so that ``exp(e)``
+has mean one: the discrepancy then widens a member's band without moving its mean. A series with
+too few published changes borrows the steps of :data:`BORROWED`.
 
 Pure functions of tables.
 """
@@ -37,19 +38,24 @@ from hnsim.results.schemas import ENSEMBLE_COLUMNS
 
 #: The fewest changes a series' steps are estimated from; below this it borrows another's.
 MIN_STEPS = 100
+#: The fewest plans (or requests) a change may start from to count as a step.
+MIN_BASE = 20
+#: Steps are winsorised at these quantiles of their pool.
+WINSOR = (0.01, 0.99)
 #: A series with too few published changes at an origin borrows the steps of another: requests
 #: for assessment (published from 2016) those of new plans, the closest activity series.
 BORROWED = {"assessment_requests_calendar_year": "new_ehcps_calendar_year"}
 #: Steps are taken from published changes from this census or calendar year on.
 FIRST_YEAR = 2011
 #: Draws of the discrepancy per member: each member's path is forecast this many times.
-DRAWS_PER_MEMBER = 10
+DRAWS_PER_MEMBER = 50
 STEP_COLUMNS = ["series", "year", "authority", "step"]
 
 
 def settings() -> dict[str, object]:
     """What fixes the discrepancy given the data (for a run's design hash)."""
-    return {"min_steps": MIN_STEPS, "borrowed": BORROWED, "first_year": FIRST_YEAR, "draws_per_member": DRAWS_PER_MEMBER, "version": 1}
+    return {"min_steps": MIN_STEPS, "min_base": MIN_BASE, "winsor": WINSOR, "borrowed": BORROWED, "first_year": FIRST_YEAR,
+            "draws_per_member": DRAWS_PER_MEMBER, "version": 2}
 
 
 @dataclass(frozen=True)
@@ -76,21 +82,32 @@ class Discrepancy:
         return cls({s: np.asarray(r["steps"], dtype=float) for s, r in records.items()}, {s: str(r["source"]) for s, r in records.items()})
 
 
-def yearly_steps(table: pd.DataFrame, last_known: dict[str, int], first_year: int = FIRST_YEAR) -> pd.DataFrame:
+def yearly_steps(table: pd.DataFrame, last_known: dict[str, int], first_year: int = FIRST_YEAR, min_base: float = MIN_BASE) -> pd.DataFrame:
     """Every authority's yearly change in log published value, less that year's median change over
-    authorities: :data:`STEP_COLUMNS`, one row per (series, authority, year) with both years published
-    and positive, from ``first_year`` to ``last_known[series]`` (the latest year known at the origin).
+    authorities: :data:`STEP_COLUMNS`, one row per (series, authority, year) with both years published,
+    the earlier at least ``min_base`` and the later positive, from ``first_year`` to
+    ``last_known[series]`` (the latest year known at the origin).
 
     ``table``: ``authority, series, year, value`` for every authority (published values only).
     """
     rows = table[(table["value"] > 0) & table["series"].isin(list(last_known))].sort_values(["series", "authority", "year"], kind="stable")
     rows = rows[rows["year"].astype(int) <= rows["series"].map(last_known)]
     previous = rows.groupby(["series", "authority"], sort=False)["year"].shift(1)
-    change = np.log(rows["value"]) - np.log(rows.groupby(["series", "authority"], sort=False)["value"].shift(1))
-    steps = rows.assign(change=change.where(previous == rows["year"] - 1)).dropna(subset=["change"])
+    before = rows.groupby(["series", "authority"], sort=False)["value"].shift(1)
+    change = np.log(rows["value"]) - np.log(before)
+    steps = rows.assign(change=change.where((previous == rows["year"] - 1) & (before >= min_base))).dropna(subset=["change"])
     steps = steps[steps["year"] >= first_year]
     steps = steps.assign(step=steps["change"] - steps.groupby(["series", "year"])["change"].transform("median"))
     return steps[STEP_COLUMNS].reset_index(drop=True)
+
+
+def _centred(steps: np.ndarray) -> np.ndarray:
+    """Steps winsorised at :data:`WINSOR` and shifted so that ``exp(step)`` has mean one."""
+    if not len(steps):
+        return steps
+    low, high = np.quantile(steps, WINSOR)
+    clipped = np.clip(steps, low, high)
+    return clipped - np.log(np.mean(np.exp(clipped)))
 
 
 def discrepancy_at(table: pd.DataFrame, last_known: dict[str, int], series: list[str], first_year: int = FIRST_YEAR,
@@ -100,7 +117,7 @@ def discrepancy_at(table: pd.DataFrame, last_known: dict[str, int], series: list
     ``min_steps``. A series with none to borrow either gets no steps (its forecast is anchored only)."""
     steps = yearly_steps(table, last_known, first_year)
     own = {s: g["step"].to_numpy(dtype=float) for s, g in steps.groupby("series", sort=True)}
-    own = {s: v - np.log(np.mean(np.exp(v))) for s, v in own.items()}  # mean-one multiplicative steps
+    own = {s: _centred(v) for s, v in own.items()}
     chosen, sources = {}, {}
     for s in series:
         values = own.get(s, np.empty(0))
@@ -164,3 +181,20 @@ def with_discrepancy(simulated: pd.DataFrame, training: pd.DataFrame, last_known
             frames.append(pd.DataFrame({"series": series, "year": int(year), "horizon": int(horizon_of[year]), "forecaster": forecaster,
                                         "member": members, "value": forecast[:, :, k].ravel()}))
     return pd.concat(frames, ignore_index=True)[ENSEMBLE_COLUMNS] if frames else pd.DataFrame(columns=ENSEMBLE_COLUMNS)
+
+
+FORECAST_COLUMNS = ["series", "year", "horizon", "members", "mean", "p05", "p25", "p50", "p75", "p95"]
+
+
+def forecast_quantiles(ensembles: pd.DataFrame) -> pd.DataFrame:
+    """:data:`FORECAST_COLUMNS`: the mean and the 5th to 95th percentiles (Weibull positions, as the
+    skill scores use) of each series and year of forecast ensembles (:data:`ENSEMBLE_COLUMNS`)."""
+    from hnsim.analysis.scores import QUANTILES, ensemble_quantiles
+
+    rows = []
+    for (series, year, horizon), part in ensembles.groupby(["series", "year", "horizon"], sort=True):
+        values = part["value"].to_numpy(dtype=float)
+        q = ensemble_quantiles(values[None, :])[0]
+        rows.append({"series": series, "year": int(year), "horizon": int(horizon), "members": len(values), "mean": float(values.mean()),
+                     **{name: float(v) for name, v in zip(QUANTILES, q)}})
+    return pd.DataFrame(rows, columns=FORECAST_COLUMNS)
