@@ -21,6 +21,9 @@ from typing import Any
 import pandas as pd
 
 from hnsim.analysis.compare import financial_year_of, key_years, window_savings
+from hnsim.analysis.discrepancy import DRAWS_PER_MEMBER, Discrepancy, forecast_quantiles, with_discrepancy
+from hnsim.analysis.skill import SERIES as PUBLISHED_SERIES
+from hnsim.analysis.skill import last_known, model_ensembles, series_table
 from hnsim.analysis.summary import summarise, wide
 from hnsim.config import Config, ConfigError, config_dict, load_config
 from hnsim.config.load import apply_overrides, read_yaml
@@ -30,11 +33,13 @@ from hnsim.config.paths import lever_quantity
 from hnsim.data import sen2
 from hnsim.data.observed import load_observed
 from hnsim.data.series import activity_series, caseload_series
+from hnsim.data.vantage import observed_at
 from hnsim.errors import InputError
 from hnsim.experiment import calibrate as calibration
 from hnsim.experiment.adaptive import DifferenceTarget, Precision
 from hnsim.experiment.compare import ComparisonResult, load_scenarios
 from hnsim.experiment.compare import compare as compare_configs
+from hnsim.experiment.discrepancy import discrepancy_known_at
 from hnsim.experiment.definition import Experiment, load_experiment
 from hnsim.experiment.executors import ExecutorError, open_pool
 from hnsim.experiment.national import NationalDesign, NationalResult, national_authorities, run_national
@@ -57,6 +62,8 @@ from hnsim.plots.labels import lever_label, scenario_label
 from hnsim.plots.style import money_text as _money_text
 from hnsim.report import FORMATS, Report, build_report
 from hnsim.report.calibration import write_backtest, write_report
+from hnsim.report.forecast import headline as forecast_headline
+from hnsim.report.forecast import write_forecast
 from hnsim.report.skill import write_skill_figures
 from hnsim.results import store
 from hnsim.results.event_log import read_event_log
@@ -67,7 +74,7 @@ __all__ = [
     "DEFAULT_ORIGINS", "DIRECTIONS", "FORMATS", "QUICK_SAMPLE", "ConfigError", "InputError", "ExecutorError", "RunResult", "Precision",
     "DifferenceTarget", "difference_target",
     "Calibrate", "Calibration", "RollingDesign", "SkillDesign", "SkillResult", "SkillTask",
-    "annual_metrics", "backtest", "backtest_rolling", "calibrate", "compare", "compile_parameters", "default_run_dir", "default_workers",
+    "Forecast", "forecast", "forecast_headline", "annual_metrics", "backtest", "backtest_rolling", "calibrate", "compare", "compile_parameters", "default_run_dir", "default_workers",
     "fit_calibration", "init_config", "list_authorities", "load_config", "load_experiment", "national", "origins", "precision", "project",
     "read_event_log", "read_run", "recost", "report", "member_config", "run", "run_experiment", "run_task", "seek", "simulate", "skill", "summarise", "sweep",
     "sweep_rankings", "wide", "write_observed",
@@ -377,6 +384,64 @@ def backtest_rolling(design: RollingDesign, out_dir: str | Path | None = None, w
     if figures:
         write_skill_figures(out)
     return result
+
+
+# ---------------------------------------------------------------- forecast of published figures
+@dataclass
+class Forecast:
+    """A run's forecast of the published figures: the table (``forecast.csv``), where it was
+    written, the census year it starts from, and notes."""
+
+    table: pd.DataFrame
+    out_dir: Path
+    origin: int
+    members: int
+    notes: list[str]
+
+
+def forecast(run_dir: str | Path, data_dir: str | Path, sen2_dir: str | Path | None = None, out_dir: str | Path | None = None,
+             scenario: str | None = None) -> Forecast:
+    """Forecast the figures DfE publishes (the series ``hnsim skill`` scores) from a finished run:
+    each replication of ``scenario`` (default: the run's base) anchored on the last value published
+    in ``data_dir`` (observed series, docs/data.md) and given the model discrepancy whose steps come
+    from every authority's SEN2 files in ``sen2_dir`` up to the same census
+    (:mod:`hnsim.analysis.discrepancy`); without ``sen2_dir`` anchored only (a note says the bands
+    then lack the structural error). Writes ``forecast.csv``, the figure and its caption to
+    ``out_dir`` (default ``RUN_DIR/forecast``)."""
+    run = read_run(run_dir)
+    observed = load_observed(data_dir)
+    census = observed.loc[observed["kind"] == "census", "year"].astype(int)
+    if census.empty:
+        raise InputError([f"{data_dir}: no January census figures to anchor a forecast on"])
+    origin = int(census.max())
+    scenarios = list(dict.fromkeys(run.annual["scenario"]))
+    chosen = scenario or str(run.manifest.get("base") or run.manifest.get("scenario") or scenarios[0])
+    if chosen not in scenarios:
+        raise InputError([f"--scenario {chosen!r}: not in {run_dir} (it holds {', '.join(scenarios)})"])
+    annual = run.annual[run.annual["scenario"] == chosen].rename(columns={"replication": "member"})
+    training = series_table(observed_at(observed, origin))
+    last_start = max(int(str(fy)[:4]) for fy in annual["financial_year"].unique())  # the run's last financial year starts in April of this year
+    last_year = {s: (last_start if s in ("assessment_requests_calendar_year", "new_ehcps_calendar_year") else last_start + 1) for s in PUBLISHED_SERIES}
+    known = set(training["series"])
+    years = {s: list(range(last_known(s, origin), last_year[s] + 1)) for s in PUBLISHED_SERIES if s in known and last_known(s, origin) < last_year[s]}
+    simulated = model_ensembles(annual, years, origin)
+    notes = []
+    if sen2_dir is not None:
+        steps = discrepancy_known_at(sen2_dir, origin)
+    else:
+        steps = Discrepancy({}, {})
+        notes.append("no --sen2: the forecast is anchored on the last published values only; its bands lack the model's structural error")
+    anchors = {s: last_known(s, origin) for s in years}
+    seed = int(run.manifest.get("seed") or 0)
+    ensembles = with_discrepancy(simulated, training, anchors, steps, [seed, origin, 1_000])
+    table = forecast_quantiles(ensembles)
+    members = int(annual["member"].nunique())
+    out = Path(out_dir) if out_dir is not None else Path(run_dir) / "forecast"
+    carried = [u for u in run.manifest.get("uncertainty", ["replication noise"]) if not str(u).startswith("funding")]
+    provenance = f"hnsim forecast of {Path(run_dir).name} ({chosen}), seed {seed}"
+    note = f"Data to the January {origin} census and calendar {origin - 1} activity ({data_dir}); discrepancy steps from " + (str(sen2_dir) if sen2_dir else "none")
+    write_forecast(table, training, anchors, out, provenance, note, carried, members, DRAWS_PER_MEMBER, origin, steps.sources)
+    return Forecast(table, out, origin, members, notes)
 
 
 # ---------------------------------------------------------------- data

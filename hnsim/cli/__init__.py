@@ -7,6 +7,7 @@ from hnsim.cli import report  # noqa: F401
 from hnsim.cli import calibrate  # noqa: F401  (registers calibrate, backtest)
 from hnsim.cli import national  # noqa: F401
 from hnsim.cli import skill  # noqa: F401
+from hnsim.cli import forecast  # noqa: F401
 from hnsim.cli.common import main
 
 __all__ = ["main"]

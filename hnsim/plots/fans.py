@@ -50,13 +50,14 @@ def mark_data_end(ax: Axes, x_years: list[str], data_end: str | None) -> bool:
     return True
 
 
-def _legend_handles(look: SeriesStyle, observed: bool, data_end: bool, base_reference: str = "") -> tuple[list, list[str]]:
+def _legend_handles(look: SeriesStyle, observed: bool, data_end: bool, base_reference: str = "", forecast: bool = False) -> tuple[list, list[str]]:
     handles = [
         Line2D([], [], color=look.colour, linestyle=look.linestyle, linewidth=1.5),
         Patch(color=look.colour, alpha=style.BAND_ALPHA["p25_p75"] + style.BAND_ALPHA["p05_p95"] * 0.5, linewidth=0),
         Patch(color=look.colour, alpha=style.BAND_ALPHA["p05_p95"], linewidth=0),
     ]
-    names = [label_table.legend("mean"), label_table.legend("middle_50"), label_table.legend("middle_90")]
+    keys = ("forecast_mean", "forecast_50", "forecast_90") if forecast else ("mean", "middle_50", "middle_90")
+    names = [label_table.legend(k) for k in keys]
     if base_reference:
         handles.append(Line2D([], [], color=style.BASE_COLOUR, linestyle=(0, (2, 1.5)), linewidth=0.9))
         names.append(label_table.legend("base_reference", scenario=base_reference))
@@ -102,8 +103,10 @@ def _grid(n: int) -> tuple[int, int, float]:
 
 def fan_panels(frame: pd.DataFrame, title: str, y_label: str = "", money: bool = True, width: float = style.FULL_WIDTH_IN,
                styles: dict[str, SeriesStyle] | None = None, names: dict[str, str] | None = None, base: str | None = None,
-               data_end: str | None = None, zero_line: bool = True) -> Figure:
-    """One fan panel per scenario on shared axes (the cumulative deficit, EHCPs under each scenario).
+               data_end: str | None = None, zero_line: bool = True, sharey: bool = True, forecast: bool = False) -> Figure:
+    """One fan panel per scenario on shared axes (the cumulative deficit, EHCPs under each scenario),
+    or per series on axes of their own (``sharey=False``); ``forecast`` labels the bands as a
+    forecast's (draws of the discrepancy too), not the replications'.
 
     ``frame``: ``scenario, financial_year, mean, p05, p25, p75, p95`` (from ``prepare.fan``) and
     optionally ``observed``. ``styles`` and ``names`` give each scenario its style and label (from
@@ -119,7 +122,7 @@ def fan_panels(frame: pd.DataFrame, title: str, y_label: str = "", money: bool =
     height = nrows * panel_h + title_in + legend_in + style.FOOTER_IN
     base_frame = frame[frame["scenario"] == base] if base in order else None
     with style.house_style():
-        fig, axes = style.new_figure(width, height, nrows, ncols, sharex=True, sharey=True)
+        fig, axes = style.new_figure(width, height, nrows, ncols, sharex=True, sharey=sharey)
         axes = np.atleast_1d(axes).ravel()
         has_obs = has_end = False
         for i, name in enumerate(order):
@@ -137,12 +140,12 @@ def fan_panels(frame: pd.DataFrame, title: str, y_label: str = "", money: bool =
             ax.yaxis.set_major_formatter(style.MONEY if money else style.COUNT)
             style.year_ticks(ax, x_years, rotate=ncols > 2)
             ax.tick_params(labelbottom=True)
-            if i % ncols == 0:
+            if i % ncols == 0 or not sharey:
                 ax.set_ylabel(y_label)
         for ax in axes[n:]:
             ax.set_visible(False)
         reference = names.get(base, base) if base_frame is not None and n > 1 else ""
-        handles, labels = _legend_handles(SeriesStyle(style.MUTED, "-", "o", ""), has_obs, has_end, reference)
+        handles, labels = _legend_handles(SeriesStyle(style.MUTED, "-", "o", ""), has_obs, has_end, reference, forecast)
         fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, style.FOOTER_IN / height), ncol=3, handlelength=1.8, columnspacing=1.2)
         fig.suptitle(title, x=0.01, y=1 - 0.06 / height, ha="left", va="top", fontsize=8.5, fontweight="bold")
         fig.tight_layout(rect=style.footer_rect(fig, legend_in), h_pad=0.8)  # tight_layout makes room for the suptitle
