@@ -48,6 +48,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", type=Path)
     parser.add_argument("--sen2", type=Path, default=None, help="SEN2 files (default: the run's, from its manifest)")
+    parser.add_argument("--write", type=Path, default=None, help="also write each variant's skill.parquet under this directory (for tables.py)")
     args = parser.parse_args()
     manifest = json.loads((args.directory / "manifest.json").read_text(encoding="utf-8"))
     sen2_dir = args.sen2 or Path(manifest.get("sen2_dir") or manifest["discrepancy_sen2_dir"])
@@ -69,6 +70,9 @@ def main() -> None:
     print("| hnsim as | series | n | mean APE | bias | CRPS skill, % of observed (best naive) | inside 50% / 90% |")
     print("|---|---|---|---|---|---|---|")
     for name, parts in scored.items():
+        if args.write is not None:
+            (args.write / name).mkdir(parents=True, exist_ok=True)
+            pd.concat(parts, ignore_index=True).to_parquet(args.write / name / "skill.parquet")
         table = common_rows(pd.concat(parts, ignore_index=True), ["old_la_code", "origin", "series", "year"])
         for series in (*HEADLINE, "all"):
             rows = table if series == "all" else table[table["series"] == series]
