@@ -167,7 +167,7 @@ def origin_fans_chart(history: pd.DataFrame, fans: pd.DataFrame, authority: str,
             ax.set_ylim(bottom=0)
         handles = [Line2D([], [], color=style.colour(i), linestyle=style.linestyle(i), marker=style.MARKERS[i], markersize=2.5) for i in range(len(origins))]
         handles += [Patch(color=style.MUTED, alpha=0.45, linewidth=0), Line2D([], [], color=style.OBSERVED_COLOUR, marker="o", markersize=3.5, markerfacecolor="white", linestyle="none")]
-        labels = [f"forecast from January {o} (median)" for o in origins] + ["middle 50% and 90% of replications", "published figure"]
+        labels = [f"forecast from January {o} (median)" for o in origins] + ["middle 50% and 90% of the forecast", "published figure"]
         fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False)
         fig.subplots_adjust(left=0.1, right=0.98, top=0.95, bottom=0.13 if len(series) > 1 else 0.27, hspace=0.45)
     return fig

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hnsim.analysis.discrepancy import DRAWS_PER_MEMBER
 from hnsim.analysis.scores import MODEL, common_rows
 from hnsim.analysis.skill import HEADLINE_SERIES
 from hnsim.plots import skill as charts
@@ -68,11 +69,13 @@ def write_skill_figures(out_dir: str | Path, authority: str | None = None) -> li
 
     pooled = summary[(summary["series"] == "all") & (summary["horizon"] == "all")][["forecaster", "n", "coverage_50", "coverage_90", "mean_interval_score_90"]]
     m = pooled[pooled["forecaster"] == MODEL]
-    sentence = f" hnsim's {reps}-replication ensemble holds {100 * m['coverage_50'].iloc[0]:.0f}% and {100 * m['coverage_90'].iloc[0]:.0f}% of them." if len(m) else ""
+    sentence = (f" hnsim's forecast ({reps} members, each with {DRAWS_PER_MEMBER} draws of the model discrepancy) holds {100 * m['coverage_50'].iloc[0]:.0f}% "
+                f"and {100 * m['coverage_90'].iloc[0]:.0f}% of them.") if len(m) else ""
     written.append(write_figure(charts.coverage_chart(pooled), pooled, "coverage", "Interval coverage against nominal",
                                 f"Share of the {int(pooled['n'].max()) if len(pooled) else 0} published values (all series, origins and horizons) inside each forecaster's central 50% "
-                                f"and 90% intervals (Weibull quantiles of its ensemble); dashed lines are the nominal 50% and 90%.{sentence} The model's ensemble "
-                                "varies only by chance between replications of one calibrated parameter set, so its intervals are expected to be too narrow.",
+                                f"and 90% intervals (Weibull quantiles of its ensemble); dashed lines are the nominal 50% and 90%.{sentence} Its bands carry the "
+                                "calibrated parameters' uncertainty (history-matched members), the trends' (growth and damping), children's paths and the "
+                                "model's structural error (the discrepancy, docs/validation.md).",
                                 out_dir, prov))
 
     pits = charts.pit_table(common)
@@ -88,7 +91,7 @@ def write_skill_figures(out_dir: str | Path, authority: str | None = None) -> li
     drawn = fans.merge(history.rename(columns={"value": "observed"}), on=["series", "year"], how="left")
     written.append(write_figure(charts.origin_fans_chart(history, fans, name, fan_series), drawn.sort_values(["series", "origin", "year"]), "origin_fans",
                                 f"{name}: forecasts from every origin", f"{name}'s published January totals, new plans and requests (dots) and hnsim's forecast from each "
-                                f"origin: median (line), middle 50% and 90% of its {reps} replications (bands).", out_dir, prov))
+                                f"origin: median (line), middle 50% and 90% of its forecast ({reps} members x {DRAWS_PER_MEMBER} draws of the model discrepancy; bands).", out_dir, prov))
     index = ["# Figures", ""] + [f"## {w.title}\n\n![{w.title}]({Path(w.png).name})\n\n{w.caption}\n\nFiles: `{w.png}`, `{w.svg}`, `{w.csv}`.\n" for w in written]
     store.write_text("\n".join(index), out_dir / "figures" / "figures.md")
     return written
