@@ -115,7 +115,7 @@ class PathwayModel:
 
     def run(self) -> R.EventLog:
         """Simulate from the start date to the horizon; return the log with every spell closed."""
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():
             return self._run()
 
     def _run(self) -> R.EventLog:
@@ -144,7 +144,7 @@ class PathwayModel:
 
 
 @contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
+def cyclic_gc_paused() -> Iterator[None]:
     """Pause Python's cycle collector for a replication: its passes over the run's hundred thousand
     live objects cost about a quarter of the run, and the model makes almost no reference cycles
     (those few are collected when it resumes)."""
