@@ -29,7 +29,7 @@ class AssessmentStage:
         self.no_plan = no_plan
         self.placement = placement
         self.levers = world.levers
-        self.with_plan = with_plan  # starts a placed plan holder's journey
+        self.with_plan = with_plan  # starts a placed plan holder's journey at once (the final plan's step ends with it)
         self.foresight: Foresight | None = None  # plans foreseen at the start (see hnsim.model.speculation)
         self.resume: Callable[[R.Child, int], None] | None = None  # continues a child from its foreseen journey
         self.from_fe: set[int] = set()  # ids of young people whose request came from further education

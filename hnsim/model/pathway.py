@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -51,7 +51,7 @@ class PathwayModel:
         self.no_plan = NoPlanStage(self.world, p.no_plan)
         self.placement = PlacementStage(self.world, p.placement, p.plan)
         self.plans = PlanStage(self.world, p.placement, p.plan, self.placement)
-        self.assessment = AssessmentStage(self.world, p.assessment, self.no_plan, self.placement, self.start_with_plan)
+        self.assessment = AssessmentStage(self.world, p.assessment, self.no_plan, self.placement, self.start_with_plan_now)
         self.arrivals = Arrivals(self.world, p.arrivals, self.placement)
         # batches=False follows every plan holder on the simulation clock (the reference the batches are tested against)
         self.batches = PlanBatch(self.plans, p.placement) if batches else None
@@ -62,8 +62,12 @@ class PathwayModel:
         return self.world.log
 
     def start_with_plan(self, child: R.Child) -> None:
-        """Start a placed plan holder's process."""
-        self.world.env.process(self.plans.life(child))
+        """Start a placed plan holder's journey once the current step of the simulation is over."""
+        self.world.start(self.plans.life(child))
+
+    def start_with_plan_now(self, child: R.Child) -> None:
+        """Start a placed plan holder's journey at once: for a caller whose step of the simulation ends here."""
+        self.world.start_now(self.plans.life(child))
 
     def enter_without_plan(self, entrants: Entrants) -> None:
         """Fast-forward a batch through the no-plan stage; schedule each request's decision and,
@@ -97,21 +101,22 @@ class PathwayModel:
         outcome = self.batches.run(holders, rows)
         rows.commit(self.world.log)
         for i, child in enumerate(children):
-            self._continue(child, outcome, i)
+            self._continue(child, outcome, i, self.start_with_plan)
 
     def resume(self, child: R.Child, foreseen: int) -> None:
-        """A child whose final plan came as foreseen: keep the foreseen journey, continue from where it stopped."""
+        """A child whose final plan came as foreseen: keep the foreseen journey, continue from where it
+        stopped (at once: the final plan's step ends here)."""
         foresight = self.assessment.foresight
         foresight.used[foreseen] = True
-        self._continue(child, foresight.outcome, foreseen)
+        self._continue(child, foresight.outcome, foreseen, self.start_with_plan_now)
 
-    def _continue(self, child: R.Child, outcome: Outcome, i: int) -> None:
+    def _continue(self, child: R.Child, outcome: Outcome, i: int, start: Callable[[R.Child], None]) -> None:
         if not outcome.stopped[i]:  # left, or still there at the horizon: every spell is written
             del self.world.alive[child.id]
             return
         child.state, child.phase, child.spell_start = int(outcome.states[i]), int(outcome.phases[i]), float(outcome.starts[i])
         child.day, child.draws.n = float(outcome.days[i]), int(outcome.counters[i])
-        self.start_with_plan(child)
+        start(child)
 
     def run(self) -> R.EventLog:
         """Simulate from the start date to the horizon; return the log with every spell closed."""
@@ -139,7 +144,7 @@ class PathwayModel:
             world.split_at_transfers(child, horizon)
             if child.state >= 0:  # a request from further education still open at the horizon has no spell
                 world.log.spell(child.id, child.state, child.phase, child.spell_start, horizon)
-        world.log.sim_events = world.env.scheduled
+        world.log.sim_events = world.env.scheduled()
         return world.log.finish()
 
 

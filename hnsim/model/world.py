@@ -8,6 +8,8 @@ world and the compiled :class:`~hnsim.model.parameters.Parameters`; none reads t
 
 from __future__ import annotations
 
+from typing import Generator
+
 import numpy as np
 import simpy
 
@@ -22,15 +24,43 @@ from hnsim.model.streams import child_key, replication_key
 
 
 class CountingEnvironment(simpy.Environment):
-    """A SimPy environment that counts the events it schedules (the benchmark's unit of work)."""
+    """A SimPy environment that can say how many events it has scheduled (the benchmark's unit of work)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.scheduled = 0
+    def scheduled(self) -> int:
+        """Events scheduled so far; read once, at the end of a run.
 
-    def schedule(self, event: simpy.Event, priority: int = simpy.core.NORMAL, delay: float = 0) -> None:
-        self.scheduled += 1
-        super().schedule(event, priority, delay)
+        SimPy numbers every event it schedules from one counter (its tie-break in the queue), so the
+        count costs nothing during the run; reading it takes a number, which shifts no ordering.
+        """
+        return next(self._eid)
+
+
+class Journey:
+    """A child's journey (a generator yielding SimPy events), resumed by the events it waits for.
+
+    What a :class:`simpy.Process` does for it, without the Process's own event when it ends: nobody
+    waits for a journey to end, and there are tens of thousands of journeys. The events it yields
+    (timeouts, special place grants and conditions of them) never fail.
+    """
+
+    __slots__ = ("generator",)
+
+    def __init__(self, generator: Generator[simpy.Event, object, object]):
+        self.generator = generator
+
+    def resume(self, event: simpy.Event | None = None) -> None:
+        """Run the journey on to the next event it waits for (from its start if ``event`` is None)."""
+        value = None if event is None else event._value
+        generator = self.generator
+        while True:
+            try:
+                event = generator.send(value)
+            except StopIteration:
+                return
+            if event.callbacks is not None:  # not yet processed: wait for it
+                event.callbacks.append(self.resume)
+                return
+            value = event._value
 
 
 class World:
@@ -52,6 +82,20 @@ class World:
         self.team = AssessmentTeam(self.env, [(0.0, params.assessment.team_capacity)])
         self.council = None  # the council's reviews (hnsim.model.council.Council) when the config has status_quo
         self._clocks: dict[str, tuple[Clock, ...]] = {}
+
+    # ---------------------------------------------------------------- journeys
+    def start(self, journey: Generator[simpy.Event, object, object]) -> None:
+        """Start a journey once the current step of the simulation is over, as a SimPy process starts
+        (the same urgent event SimPy's ``Initialize`` is, so the order of events is the same)."""
+        start = simpy.Event(self.env)
+        start._ok, start._value = True, None
+        start.callbacks.append(Journey(journey).resume)
+        self.env.schedule(start, simpy.core.URGENT)
+
+    def start_now(self, journey: Generator[simpy.Event, object, object]) -> None:
+        """Start a journey at once, for a caller whose step of the simulation ends here: nothing else
+        can run between, so this is the order of :meth:`start`, without its event."""
+        Journey(journey).resume()
 
     # ---------------------------------------------------------------- hazards
     def clocks(self, hazard: str) -> tuple[Clock, ...]:
