@@ -72,7 +72,7 @@ class PathwayModel:
     def enter_without_plan(self, entrants: Entrants) -> None:
         """Fast-forward a batch through the no-plan stage; schedule each request's decision and,
         with batches, foresee the plans that follow."""
-        world, request = self.world, self.assessment.request
+        world = self.world
         requests = self.no_plan.fast_forward(entrants)
         who = entrants.subset(requests.index)
         if self.batches is not None and len(who):
@@ -80,12 +80,14 @@ class PathwayModel:
                                                 requests.days, requests.counters)
         records = zip(who.ids.tolist(), who.keys.tolist(), who.cohorts.tolist(), who.births.tolist(), who.needs.tolist(),
                       requests.states.tolist(), requests.phases.tolist(), requests.starts.tolist(), requests.days.tolist(), requests.counters.tolist())
+        children = []
         for child_id, key, cohort, birth, need, state, phase, start, day, counter in records:
             child = R.Child(child_id, key, cohort, birth, need)
             child.state, child.phase, child.spell_start, child.request_day = state, phase, start, day
             child.day, child.draws.n = day, counter
             world.alive[child_id] = child
-            request(child)
+            children.append(child)
+        self.assessment.requests_at_start(children, who.keys, requests.counters)
 
     def start_on_roll(self, children: list[R.Child]) -> None:
         """Plan holders on roll at the start: in numpy up to the first place they touch, then on the clock."""

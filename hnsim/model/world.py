@@ -8,6 +8,7 @@ world and the compiled :class:`~hnsim.model.parameters.Parameters`; none reads t
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import Generator
 
 import numpy as np
@@ -15,12 +16,16 @@ import simpy
 
 from hnsim.config.schema import PHASES, SPECIAL_POOLS
 from hnsim.model import records as R
-from hnsim.model.calendar import DAYS_PER_YEAR, PHASE_START_YEARS, PLAN_END_AGE
+from hnsim.model.calendar import DAYS_PER_YEAR, PLAN_END_AGE, POST16_YEAR, POST19_YEAR, PRIMARY_YEAR, SECONDARY_YEAR
 from hnsim.model.hazard import Clock
 from hnsim.model.levers import LeverPlan
 from hnsim.model.parameters import FLAT, Parameters
 from hnsim.model.places import AssessmentTeam, PlacePool
 from hnsim.model.streams import child_key, replication_key
+
+
+#: A plan ends on the 25th birthday: days from birth (the product as the model has always computed it).
+PLAN_END_DAYS = PLAN_END_AGE * DAYS_PER_YEAR
 
 
 class CountingEnvironment(simpy.Environment):
@@ -118,31 +123,55 @@ class World:
     # ---------------------------------------------------------------- time of life
     def phase_of(self, child: R.Child, day: float) -> int:
         """Phase from national curriculum year: reception is year 0, the year of turning 19 is post-19."""
-        ncy = self.timeline.academic_year(day) - child.cohort
-        if ncy < PHASE_START_YEARS[0]:
+        timeline = self.timeline
+        ncy = timeline.first_year + bisect_right(timeline.sept1_list, day) - 1 - child.cohort  # academic year - cohort
+        if ncy < PRIMARY_YEAR:
             return R.PHASE_EARLY_YEARS
-        if ncy < PHASE_START_YEARS[1]:
+        if ncy < SECONDARY_YEAR:
             return R.PHASE_PRIMARY
-        if ncy < PHASE_START_YEARS[2]:
+        if ncy < POST16_YEAR:
             return R.PHASE_SECONDARY
-        if ncy < PHASE_START_YEARS[3]:
+        if ncy < POST19_YEAR:
             return R.PHASE_POST16
         return R.PHASE_POST19
 
     def plan_end(self, child: R.Child) -> float:
         """The child's 25th birthday, when any plan ends."""
-        return child.birth_day + PLAN_END_AGE * DAYS_PER_YEAR
+        return child.birth_day + PLAN_END_DAYS
+
+    def transfers(self, child: R.Child) -> tuple[float, ...]:
+        """The child's phase transfer days (reception, year 7, year 12, the year of turning 19; none
+        after the 25th birthday) and its 25th birthday, last."""
+        days = child.transfers
+        if days is None:
+            end = child.birth_day + PLAN_END_DAYS
+            sept1, first = self.timeline.sept1_list, child.cohort - self.timeline.first_year
+            days = child.transfers = (min(sept1[first + PRIMARY_YEAR], end), min(sept1[first + SECONDARY_YEAR], end),
+                                      min(sept1[first + POST16_YEAR], end), min(sept1[first + POST19_YEAR], end), end)
+        return days
 
     def next_transfer(self, child: R.Child, now: float) -> float:
         """Next phase transfer day (reception, year 7, year 12, the year of turning 19) or the 25th birthday."""
-        days = child.transfers
-        if days is None:
-            sept1, end = self.timeline.sept1, self.plan_end(child)
-            days = child.transfers = tuple(min(sept1(child.cohort + offset), end) for offset in PHASE_START_YEARS) + (end,)
+        days = child.transfers or self.transfers(child)
         for day in days:
             if day > now:
                 return day
         return days[-1]
+
+    def split_at_transfers(self, child: R.Child, day: float) -> None:
+        """Close the open spell at every phase transfer between its start and ``day`` (a spell runs in one phase).
+
+        For a child without a plan whose spell ran on through an assessment: early intervention
+        becomes SEN support at reception, as in the no-plan stage.
+        """
+        days = child.transfers or self.transfers(child)
+        end = days[-1]
+        while True:
+            transfer = self.next_transfer(child, child.spell_start)
+            if transfer > day or transfer >= end:
+                return
+            state = R.SEN_SUPPORT if child.state == R.EARLY_INTERVENTION else child.state
+            self.set_state(child, state, transfer)
 
     # ---------------------------------------------------------------- children
     def new_child(self, origin: int, index: int, birth_day: float, need: int) -> R.Child:
@@ -176,19 +205,6 @@ class World:
         child.state = state
         child.phase = self.phase_of(child, day) if phase is None else phase
         child.spell_start = child.day = day
-
-    def split_at_transfers(self, child: R.Child, day: float) -> None:
-        """Close the open spell at every phase transfer between its start and ``day`` (a spell runs in one phase).
-
-        For a child without a plan whose spell ran on through an assessment: early intervention
-        becomes SEN support at reception, as in the no-plan stage.
-        """
-        while True:
-            transfer = self.next_transfer(child, child.spell_start)
-            if transfer > day or transfer >= self.plan_end(child):
-                return
-            state = R.SEN_SUPPORT if child.state == R.EARLY_INTERVENTION else child.state
-            self.set_state(child, state, transfer)
 
     def leave(self, child: R.Child, code: int, day: float) -> None:
         """The child leaves the model on ``day`` (plan ceased, or a no-plan exit)."""
