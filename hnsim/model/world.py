@@ -8,6 +8,7 @@ world and the compiled :class:`~hnsim.model.parameters.Parameters`; none reads t
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_right
 from typing import Generator
 
@@ -29,7 +30,33 @@ PLAN_END_DAYS = PLAN_END_AGE * DAYS_PER_YEAR
 
 
 class CountingEnvironment(simpy.Environment):
-    """A SimPy environment that can say how many events it has scheduled (the benchmark's unit of work)."""
+    """A SimPy environment that can say how many events it has scheduled (the benchmark's unit of work)
+    and runs to a time with SimPy's own step written into its loop."""
+
+    def run(self, until: float | simpy.Event | None = None) -> object:
+        """As :meth:`simpy.Environment.run`; to a time, with :meth:`~simpy.Environment.step` inlined
+        (a replication takes a hundred thousand steps) and the same stop event, so the same events
+        are processed, in the same order, and counted the same."""
+        if until is None or isinstance(until, simpy.Event):
+            return super().run(until)
+        at = until if isinstance(until, int) else float(until)
+        if at <= self._now:
+            raise ValueError(f"until ({at}) must be greater than the current simulation time")
+        stop = simpy.Event(self)
+        stop._ok, stop._value = True, None
+        self.schedule(stop, simpy.core.URGENT, at - self._now)
+        queue, pop = self._queue, heapq.heappop
+        while True:
+            self._now, _, _, event = pop(queue)
+            if event is stop:
+                return None
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):  # a failed event nobody handled: crash, as SimPy does
+                exc = type(event._value)(*event._value.args)
+                exc.__cause__ = event._value
+                raise exc
 
     def scheduled(self) -> int:
         """Events scheduled so far; read once, at the end of a run.
