@@ -154,7 +154,7 @@ class PathwayModel:
 def cyclic_gc_paused() -> Iterator[None]:
     """Pause Python's cycle collector for a replication: its passes over the run's hundred thousand
     live objects cost about a quarter of the run, and the model makes almost no reference cycles
-    (those few are collected when it resumes)."""
+    (those few are collected when it resumes, or by :func:`hnsim.experiment.runner.release_memory`)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -35,8 +35,9 @@ class CountingEnvironment(simpy.Environment):
 
     def run(self, until: float | simpy.Event | None = None) -> object:
         """As :meth:`simpy.Environment.run`; to a time, with :meth:`~simpy.Environment.step` inlined
-        (a replication takes a hundred thousand steps) and the same stop event, so the same events
-        are processed, in the same order, and counted the same."""
+        (a replication takes up to a hundred thousand steps) and the same urgent stop event, so the
+        same events are processed in the same order (one fewer is counted: SimPy schedules its stop
+        event again when it stops)."""
         if until is None or isinstance(until, simpy.Event):
             return super().run(until)
         at = until if isinstance(until, int) else float(until)
