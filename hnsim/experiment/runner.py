@@ -20,6 +20,7 @@ from hnsim.config import Config, config_dict, validate
 from hnsim.config.ensemble import ensemble_table, member_data, member_of
 from hnsim.experiment.executors import as_finished, local_processes
 from hnsim.model import Parameters, annual_metrics, compile_parameters, simulate
+from hnsim.model.pathway import cyclic_gc_paused
 from hnsim.results.event_log import LogTables, log_tables
 from hnsim.results.schemas import ANNUAL_COLUMNS
 
@@ -59,13 +60,14 @@ def run_replication(config: Config | dict, replication: int, seed: int, scenario
     ``config`` may be plain data (as sent to worker processes, since validated generic models do
     not pickle); it is validated again here.
     """
-    config = member_config(config, replication, scenario)
-    params = compile_parameters(config)
-    log = simulate(config, replication, seed, params)
-    table = metrics_table(annual_metrics(log, params), params, scenario, replication)
-    tables = log_tables(log, config.simulation.start_date, scenario, replication) if keep_log else None
-    result = ReplicationResult(scenario, replication, table, int(log.sim_events), tables)
-    del log
+    with cyclic_gc_paused():
+        config = member_config(config, replication, scenario)
+        params = compile_parameters(config)
+        log = simulate(config, replication, seed, params)
+        table = metrics_table(annual_metrics(log, params), params, scenario, replication)
+        tables = log_tables(log, config.simulation.start_date, scenario, replication) if keep_log else None
+        result = ReplicationResult(scenario, replication, table, int(log.sim_events), tables)
+        del log
     release_memory()
     return result
 
@@ -86,8 +88,12 @@ def release_memory() -> None:
     Without this a worker running replication after replication grows: the log's many small
     arrays and objects are freed, but the allocator keeps the pages, fragmented, and each
     replication's peak lands higher (a Gloucestershire worker from 210 MB to 500 MB over a hundred
-    replications). Collecting the log's reference cycles and trimming the heap keeps it flat."""
-    gc.collect()
+    replications). Collecting the log's reference cycles and trimming the heap keeps it flat.
+
+    Only the young generations are collected: :func:`run_replication` pauses the cycle collector,
+    so everything the replication made is still young, and a full collection would spend most of
+    its time (a quarter of a fit-period replication) walking the long-lived modules and config."""
+    gc.collect(1)
     if _TRIM is not None:
         _TRIM(0)
 

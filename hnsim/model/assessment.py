@@ -12,11 +12,14 @@ from __future__ import annotations
 from functools import partial
 from typing import Callable
 
+import numpy as np
+
 from hnsim.model import records as R
 from hnsim.model.no_plan import NoPlanStage
 from hnsim.model.parameters import AssessmentRules
 from hnsim.model.placement import PlacementStage
 from hnsim.model.speculation import Foresight
+from hnsim.model.streams import uniforms
 from hnsim.model.world import World
 
 
@@ -29,7 +32,7 @@ class AssessmentStage:
         self.no_plan = no_plan
         self.placement = placement
         self.levers = world.levers
-        self.with_plan = with_plan  # starts a placed plan holder's journey
+        self.with_plan = with_plan  # starts a placed plan holder's journey at once (the final plan's step ends with it)
         self.foresight: Foresight | None = None  # plans foreseen at the start (see hnsim.model.speculation)
         self.resume: Callable[[R.Child, int], None] | None = None  # continues a child from its foreseen journey
         self.from_fe: set[int] = set()  # ids of young people whose request came from further education
@@ -50,6 +53,21 @@ class AssessmentStage:
         if self.world.council is not None:  # the council's running count of requests
             self.world.council.requested(child.request_day)
         self._at(child.request_day + self.rules.decision_days(child.draws.uniform()), self._decide, child)
+
+    def requests_at_start(self, children: list[R.Child], keys: np.ndarray, counters: np.ndarray) -> None:
+        """:meth:`request` for each of ``children`` in turn, before the run (``keys`` and ``counters``:
+        their random numbers' keys and draws used): the same log rows, draws and events, with the
+        rows and the draws made for the batch at once."""
+        world = self.world
+        days = [child.request_day for child in children]
+        world.log.event_rows(days, R.EV_REQUEST, [child.id for child in children])
+        if world.council is not None:
+            for day in days:
+                world.council.requested(day)
+        decision_days, decide = self.rules.decision_days, self._decide
+        for child, u in zip(children, uniforms(keys, np.asarray(counters) + 1).tolist()):
+            child.draws.n += 1
+            self._at(child.request_day + decision_days(u), decide, child)
 
     def _decide(self, child: R.Child, _event: object) -> None:
         world, rules, levers, draws = self.world, self.rules, self.levers, child.draws

@@ -123,6 +123,9 @@ class Timeline:
         self.fy_starts = [first for _, first, _ in bounds]
         self.fy_labels = [label for label, _, _ in bounds]
         self.fy_lengths = np.array([last - first for _, first, last in bounds])
+        # financial year by whole day to the horizon: financial years start on whole days, so the
+        # year of a day is that of its whole day (a list lookup instead of a search)
+        self.fy_by_day = [self._fy_search(float(d)) for d in range(int(self.horizon) + 1)]
 
     def academic_year(self, day: float) -> int:
         """Calendar year of the 1 September that began the academic year containing ``day``."""
@@ -150,4 +153,9 @@ class Timeline:
 
     def fy_index(self, day: float) -> int:
         """Index of the simulated financial year holding ``day`` (clipped to the simulated years)."""
+        if 0.0 <= day < len(self.fy_by_day):
+            return self.fy_by_day[int(day)]
+        return self._fy_search(day)
+
+    def _fy_search(self, day: float) -> int:
         return min(max(bisect.bisect_right(self.fy_starts, day) - 1, 0), len(self.fy_starts) - 1)

@@ -171,6 +171,39 @@ def year_shares(start: np.ndarray, end: np.ndarray, bounds: list[tuple[str, floa
     return days / (last - first)
 
 
+def year_share_pairs(start: np.ndarray, end: np.ndarray, bounds: list[tuple[str, float, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`year_shares` of the financial years each interval touches only: (interval, year, share)
+    triples, interval by interval, years in order (the other years' shares are 0).
+
+    A year is touched if the interval starts before it ends and ends after it starts; each share is
+    the same arithmetic as in :func:`year_shares`.
+    """
+    first = np.array([b[1] for b in bounds])
+    last = np.array([b[2] for b in bounds])
+    low = np.searchsorted(last, start, side="right")  # the first year ending after the start
+    n = np.maximum(np.searchsorted(first, end, side="left") - low, 0)  # ... to the last starting before the end
+    interval = np.repeat(np.arange(len(start)), n)
+    year = np.arange(len(interval)) - np.repeat(np.cumsum(n) - n - low, n)
+    days = np.clip(np.minimum(end[interval], last[year]) - np.maximum(start[interval], first[year]), 0.0, None)
+    return interval, year, days / (last - first)[year]
+
+
+def census_pairs(start: np.ndarray, end: np.ndarray, census: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(spell, census) index pairs of the spells open on each census day (``start <= day < end``),
+    spell by spell, census days in order: ``np.nonzero`` of the spell x census table, without the table.
+
+    ``census`` is increasing: a spell is open on the census days from the first on or after its start
+    to the last before its end.
+    """
+    first = np.searchsorted(census, start, side="left")
+    n = np.maximum(np.searchsorted(census, end, side="left") - first, 0)
+    spell_idx = np.repeat(np.arange(len(start)), n)
+    # each spell's census days run on from its first: position within the spell's run, plus its first
+    runs = np.cumsum(n) - n
+    census_idx = np.arange(len(spell_idx)) - np.repeat(runs - first, n)
+    return spell_idx, census_idx
+
+
 def annual_metrics(log: R.EventLog, params: Parameters) -> dict[str, np.ndarray]:
     """Every metric for every financial year of one replication (arrays in financial-year order).
 
@@ -191,8 +224,7 @@ def annual_metrics(log: R.EventLog, params: Parameters) -> dict[str, np.ndarray]
     # stocks at the January census: the spells open on each census day
     n_states = max(R.STATE_NAMES) + 1
     census = np.array([day for _, day in cal.census_days()])
-    on_roll = (start[:, None] <= census) & (end[:, None] > census)  # spell x census
-    spell_idx, census_idx = np.nonzero(on_roll)
+    spell_idx, census_idx = census_pairs(start, end, census)
     counts = np.bincount(census_idx * n_states + state[spell_idx], minlength=n_fy * n_states).reshape(n_fy, n_states)
     for name, codes in STOCKS.items():
         out[name] = counts[:, list(codes)].sum(axis=1).astype(float)
@@ -270,23 +302,32 @@ def _money(log: R.EventLog, params: Parameters, state: np.ndarray, phase: np.nda
     if np.isnan(cost).any():
         missing = sorted({(COST_KEY[s], PHASES[p]) for s, p in zip(state[costed][np.isnan(cost)].tolist(), phase[costed][np.isnan(cost)].tolist())})
         raise ConfigError([f"costs.settings.{key}.annual_gbp: no cost for phase {ph}, where children were placed; give {ph} or 'all' (a default for every phase)" for key, ph in missing])
-    shares = year_shares(start[costed], end[costed], fy)  # costed spell x financial year
-    spell_line = line[state[costed]]
-    # spend at the price base by (line, year), then inflated by line
-    base_spend = np.zeros((len(SPEND_LINES), n_fy))
-    np.add.at(base_spend, spell_line, shares * cost[:, None])
+    # (costed spell, financial year) pairs of the years each spell touches, spell by spell
+    spell, year, shares = year_share_pairs(start[costed], end[costed], fy)
+    spell_line = line[state[costed]][spell]
+    # spend at the price base by (line, year), then inflated by line; every sum below adds its
+    # spells in order, as the sums over a spell x year table did (the years a spell does not touch
+    # added nothing there)
+    costs = shares * cost[spell]
+    n_lines = len(SPEND_LINES)
+    base_spend = np.bincount(spell_line * n_fy + year, weights=costs, minlength=n_lines * n_fy).reshape(n_lines, n_fy)
     spend = base_spend * placement_factors
     setting_keys = sorted({k for k in COST_KEY.values() if k})
     setting_index = {k: i for i, k in enumerate(setting_keys)}
     state_setting = np.array([setting_index.get(COST_KEY.get(code) or "", -1) for code in range(max(R.STATE_NAMES) + 1)])
-    spell_setting = state_setting[state[costed]]
-    inflated = shares * cost[:, None] * placement_factors[spell_line]
+    spell_setting = state_setting[state[costed]][spell]
+    inflated = costs * placement_factors[spell_line, year]
     topups = SPEND_LINES.index("mainstream_topups")
-    out["spend_mainstream_topups_primary"] = inflated[(spell_line == topups) & (phase[costed] == PHASES.index("primary"))].sum(axis=0)
+    primary = (spell_line == topups) & (phase[costed][spell] == PHASES.index("primary"))
+    out["spend_mainstream_topups_primary"] = np.bincount(year[primary], weights=inflated[primary], minlength=n_fy)
+    settled = spell_setting >= 0
+    cell = spell_setting[settled] * n_fy + year[settled]
+    n_cells = len(setting_keys) * n_fy
+    years_by_setting = np.bincount(cell, weights=shares[settled], minlength=n_cells).reshape(len(setting_keys), n_fy)
+    spend_by_setting = np.bincount(cell, weights=inflated[settled], minlength=n_cells).reshape(len(setting_keys), n_fy)
     for key, j in setting_index.items():
-        mine = spell_setting == j
-        out[f"placement_years_{key}"] = shares[mine].sum(axis=0)
-        out[f"spend_setting_{key}"] = inflated[mine].sum(axis=0)
+        out[f"placement_years_{key}"] = years_by_setting[j]
+        out[f"spend_setting_{key}"] = spend_by_setting[j]
     special = SPEND_LINES.index("special")
     schedules = log.pool_schedules or params.pool_schedules
     place_years = np.zeros(n_fy)  # commissioned places x share of the year

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -51,7 +51,7 @@ class PathwayModel:
         self.no_plan = NoPlanStage(self.world, p.no_plan)
         self.placement = PlacementStage(self.world, p.placement, p.plan)
         self.plans = PlanStage(self.world, p.placement, p.plan, self.placement)
-        self.assessment = AssessmentStage(self.world, p.assessment, self.no_plan, self.placement, self.start_with_plan)
+        self.assessment = AssessmentStage(self.world, p.assessment, self.no_plan, self.placement, self.start_with_plan_now)
         self.arrivals = Arrivals(self.world, p.arrivals, self.placement)
         # batches=False follows every plan holder on the simulation clock (the reference the batches are tested against)
         self.batches = PlanBatch(self.plans, p.placement) if batches else None
@@ -62,13 +62,17 @@ class PathwayModel:
         return self.world.log
 
     def start_with_plan(self, child: R.Child) -> None:
-        """Start a placed plan holder's process."""
-        self.world.env.process(self.plans.life(child))
+        """Start a placed plan holder's journey once the current step of the simulation is over."""
+        self.world.start(self.plans.life(child))
+
+    def start_with_plan_now(self, child: R.Child) -> None:
+        """Start a placed plan holder's journey at once: for a caller whose step of the simulation ends here."""
+        self.world.start_now(self.plans.life(child))
 
     def enter_without_plan(self, entrants: Entrants) -> None:
         """Fast-forward a batch through the no-plan stage; schedule each request's decision and,
         with batches, foresee the plans that follow."""
-        world, request = self.world, self.assessment.request
+        world = self.world
         requests = self.no_plan.fast_forward(entrants)
         who = entrants.subset(requests.index)
         if self.batches is not None and len(who):
@@ -76,12 +80,14 @@ class PathwayModel:
                                                 requests.days, requests.counters)
         records = zip(who.ids.tolist(), who.keys.tolist(), who.cohorts.tolist(), who.births.tolist(), who.needs.tolist(),
                       requests.states.tolist(), requests.phases.tolist(), requests.starts.tolist(), requests.days.tolist(), requests.counters.tolist())
+        children = []
         for child_id, key, cohort, birth, need, state, phase, start, day, counter in records:
             child = R.Child(child_id, key, cohort, birth, need)
             child.state, child.phase, child.spell_start, child.request_day = state, phase, start, day
             child.day, child.draws.n = day, counter
             world.alive[child_id] = child
-            request(child)
+            children.append(child)
+        self.assessment.requests_at_start(children, who.keys, requests.counters)
 
     def start_on_roll(self, children: list[R.Child]) -> None:
         """Plan holders on roll at the start: in numpy up to the first place they touch, then on the clock."""
@@ -97,25 +103,26 @@ class PathwayModel:
         outcome = self.batches.run(holders, rows)
         rows.commit(self.world.log)
         for i, child in enumerate(children):
-            self._continue(child, outcome, i)
+            self._continue(child, outcome, i, self.start_with_plan)
 
     def resume(self, child: R.Child, foreseen: int) -> None:
-        """A child whose final plan came as foreseen: keep the foreseen journey, continue from where it stopped."""
+        """A child whose final plan came as foreseen: keep the foreseen journey, continue from where it
+        stopped (at once: the final plan's step ends here)."""
         foresight = self.assessment.foresight
         foresight.used[foreseen] = True
-        self._continue(child, foresight.outcome, foreseen)
+        self._continue(child, foresight.outcome, foreseen, self.start_with_plan_now)
 
-    def _continue(self, child: R.Child, outcome: Outcome, i: int) -> None:
+    def _continue(self, child: R.Child, outcome: Outcome, i: int, start: Callable[[R.Child], None]) -> None:
         if not outcome.stopped[i]:  # left, or still there at the horizon: every spell is written
             del self.world.alive[child.id]
             return
         child.state, child.phase, child.spell_start = int(outcome.states[i]), int(outcome.phases[i]), float(outcome.starts[i])
         child.day, child.draws.n = float(outcome.days[i]), int(outcome.counters[i])
-        self.start_with_plan(child)
+        start(child)
 
     def run(self) -> R.EventLog:
         """Simulate from the start date to the horizon; return the log with every spell closed."""
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():
             return self._run()
 
     def _run(self) -> R.EventLog:
@@ -139,15 +146,15 @@ class PathwayModel:
             world.split_at_transfers(child, horizon)
             if child.state >= 0:  # a request from further education still open at the horizon has no spell
                 world.log.spell(child.id, child.state, child.phase, child.spell_start, horizon)
-        world.log.sim_events = world.env.scheduled
+        world.log.sim_events = world.env.scheduled()
         return world.log.finish()
 
 
 @contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
+def cyclic_gc_paused() -> Iterator[None]:
     """Pause Python's cycle collector for a replication: its passes over the run's hundred thousand
     live objects cost about a quarter of the run, and the model makes almost no reference cycles
-    (those few are collected when it resumes)."""
+    (those few are collected when it resumes, or by :func:`hnsim.experiment.runner.release_memory`)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

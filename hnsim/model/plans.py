@@ -16,7 +16,6 @@ from hnsim.model import records as R
 from hnsim.model.hazard import Clock
 from hnsim.model.parameters import FLAT, POST16_OPTIONS, PlacementRules, PlanRates, choose
 from hnsim.model.placement import SPECIAL_STATES, PlacementStage
-from hnsim.model.streams import GOLDEN_GAMMA, MASK64, TO_UNIT
 from hnsim.model.world import World
 
 SCHOOL_GROUP = {R.EHCP_SPECIAL: "special", R.EHCP_SEMH_SPECIAL: "special", R.EHCP_INDEPENDENT: "independent"}
@@ -70,7 +69,7 @@ class PlanStage:
         """Earliest of competing events ``(tag, rate_per_day, clock)`` after ``now``, or ``(deadline, None)``.
 
         Every option takes the child's next draw (:meth:`~hnsim.model.streams.ChildDraws.exponential`,
-        written out here because it is the model's innermost loop), in option order, whatever its
+        written out here, constants and all, because it is the model's innermost loop), in option order, whatever its
         clock: a lever that changes a clock then moves only that event's time, and the child's other
         draws stay the same across scenarios (common random numbers).
         """
@@ -79,10 +78,10 @@ class PlanStage:
         key, n = draws.key, draws.n
         for tag, rate, clock in options:
             n += 1
-            z = (key + n * GOLDEN_GAMMA) & MASK64
-            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
-            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
-            exposure = -_log(1.0 - ((z ^ (z >> 31)) >> 11) * TO_UNIT) / rate
+            z = (key + n * 0x9E3779B97F4A7C15) & ((1 << 64) - 1)
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & ((1 << 64) - 1)
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & ((1 << 64) - 1)
+            exposure = -_log(1.0 - ((z ^ (z >> 31)) >> 11) * 2.0**-53) / rate
             t = now + exposure if clock is FLAT else clock.time_after(now, exposure)
             if t < best_t:
                 best_t, best_tag = t, tag

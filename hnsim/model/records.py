@@ -209,6 +209,13 @@ class EventLog:
         self.spell_start.append(start)
         self.spell_end.append(end)
 
+    def event_rows(self, days: list[float], code: int, children: list[int]) -> None:
+        """Record flow events of one code (value 0) as :meth:`event` would one by one, in order."""
+        self.event_day.extend(days)
+        self.event_code.extend([code] * len(days))
+        self.event_value.extend([0.0] * len(days))
+        self.event_child.extend(children)
+
     def events(self, days: np.ndarray, codes: int | np.ndarray, children: np.ndarray) -> None:
         """Record a batch of flow events (value 0); ``codes`` may be one code for all."""
         chunks = self._chunks

@@ -8,12 +8,16 @@ world and the compiled :class:`~hnsim.model.parameters.Parameters`; none reads t
 
 from __future__ import annotations
 
+import heapq
+from bisect import bisect_right
+from typing import Generator
+
 import numpy as np
 import simpy
 
 from hnsim.config.schema import PHASES, SPECIAL_POOLS
 from hnsim.model import records as R
-from hnsim.model.calendar import DAYS_PER_YEAR, PHASE_START_YEARS, PLAN_END_AGE
+from hnsim.model.calendar import DAYS_PER_YEAR, PLAN_END_AGE, POST16_YEAR, POST19_YEAR, PRIMARY_YEAR, SECONDARY_YEAR
 from hnsim.model.hazard import Clock
 from hnsim.model.levers import LeverPlan
 from hnsim.model.parameters import FLAT, Parameters
@@ -21,16 +25,75 @@ from hnsim.model.places import AssessmentTeam, PlacePool
 from hnsim.model.streams import child_key, replication_key
 
 
+#: A plan ends on the 25th birthday: days from birth (the product as the model has always computed it).
+PLAN_END_DAYS = PLAN_END_AGE * DAYS_PER_YEAR
+
+
 class CountingEnvironment(simpy.Environment):
-    """A SimPy environment that counts the events it schedules (the benchmark's unit of work)."""
+    """A SimPy environment that can say how many events it has scheduled (the benchmark's unit of work)
+    and runs to a time with SimPy's own step written into its loop."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.scheduled = 0
+    def run(self, until: float | simpy.Event | None = None) -> object:
+        """As :meth:`simpy.Environment.run`; to a time, with :meth:`~simpy.Environment.step` inlined
+        (a replication takes up to a hundred thousand steps) and the same urgent stop event, so the
+        same events are processed in the same order (one fewer is counted: SimPy schedules its stop
+        event again when it stops)."""
+        if until is None or isinstance(until, simpy.Event):
+            return super().run(until)
+        at = until if isinstance(until, int) else float(until)
+        if at <= self._now:
+            raise ValueError(f"until ({at}) must be greater than the current simulation time")
+        stop = simpy.Event(self)
+        stop._ok, stop._value = True, None
+        self.schedule(stop, simpy.core.URGENT, at - self._now)
+        queue, pop = self._queue, heapq.heappop
+        while True:
+            self._now, _, _, event = pop(queue)
+            if event is stop:
+                return None
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):  # a failed event nobody handled: crash, as SimPy does
+                exc = type(event._value)(*event._value.args)
+                exc.__cause__ = event._value
+                raise exc
 
-    def schedule(self, event: simpy.Event, priority: int = simpy.core.NORMAL, delay: float = 0) -> None:
-        self.scheduled += 1
-        super().schedule(event, priority, delay)
+    def scheduled(self) -> int:
+        """Events scheduled so far; read once, at the end of a run.
+
+        SimPy numbers every event it schedules from one counter (its tie-break in the queue), so the
+        count costs nothing during the run; reading it takes a number, which shifts no ordering.
+        """
+        return next(self._eid)
+
+
+class Journey:
+    """A child's journey (a generator yielding SimPy events), resumed by the events it waits for.
+
+    What a :class:`simpy.Process` does for it, without the Process's own event when it ends: nobody
+    waits for a journey to end, and there are tens of thousands of journeys. The events it yields
+    (timeouts, special place grants and conditions of them) never fail.
+    """
+
+    __slots__ = ("generator",)
+
+    def __init__(self, generator: Generator[simpy.Event, object, object]):
+        self.generator = generator
+
+    def resume(self, event: simpy.Event | None = None) -> None:
+        """Run the journey on to the next event it waits for (from its start if ``event`` is None)."""
+        value = None if event is None else event._value
+        generator = self.generator
+        while True:
+            try:
+                event = generator.send(value)
+            except StopIteration:
+                return
+            if event.callbacks is not None:  # not yet processed: wait for it
+                event.callbacks.append(self.resume)
+                return
+            value = event._value
 
 
 class World:
@@ -53,6 +116,20 @@ class World:
         self.council = None  # the council's reviews (hnsim.model.council.Council) when the config has status_quo
         self._clocks: dict[str, tuple[Clock, ...]] = {}
 
+    # ---------------------------------------------------------------- journeys
+    def start(self, journey: Generator[simpy.Event, object, object]) -> None:
+        """Start a journey once the current step of the simulation is over, as a SimPy process starts
+        (the same urgent event SimPy's ``Initialize`` is, so the order of events is the same)."""
+        start = simpy.Event(self.env)
+        start._ok, start._value = True, None
+        start.callbacks.append(Journey(journey).resume)
+        self.env.schedule(start, simpy.core.URGENT)
+
+    def start_now(self, journey: Generator[simpy.Event, object, object]) -> None:
+        """Start a journey at once, for a caller whose step of the simulation ends here: nothing else
+        can run between, so this is the order of :meth:`start`, without its event."""
+        Journey(journey).resume()
+
     # ---------------------------------------------------------------- hazards
     def clocks(self, hazard: str) -> tuple[Clock, ...]:
         """A hazard's clock in each phase: its trend (config) times the levers acting on it.
@@ -74,31 +151,55 @@ class World:
     # ---------------------------------------------------------------- time of life
     def phase_of(self, child: R.Child, day: float) -> int:
         """Phase from national curriculum year: reception is year 0, the year of turning 19 is post-19."""
-        ncy = self.timeline.academic_year(day) - child.cohort
-        if ncy < PHASE_START_YEARS[0]:
+        timeline = self.timeline
+        ncy = timeline.first_year + bisect_right(timeline.sept1_list, day) - 1 - child.cohort  # academic year - cohort
+        if ncy < PRIMARY_YEAR:
             return R.PHASE_EARLY_YEARS
-        if ncy < PHASE_START_YEARS[1]:
+        if ncy < SECONDARY_YEAR:
             return R.PHASE_PRIMARY
-        if ncy < PHASE_START_YEARS[2]:
+        if ncy < POST16_YEAR:
             return R.PHASE_SECONDARY
-        if ncy < PHASE_START_YEARS[3]:
+        if ncy < POST19_YEAR:
             return R.PHASE_POST16
         return R.PHASE_POST19
 
     def plan_end(self, child: R.Child) -> float:
         """The child's 25th birthday, when any plan ends."""
-        return child.birth_day + PLAN_END_AGE * DAYS_PER_YEAR
+        return child.birth_day + PLAN_END_DAYS
+
+    def transfers(self, child: R.Child) -> tuple[float, ...]:
+        """The child's phase transfer days (reception, year 7, year 12, the year of turning 19; none
+        after the 25th birthday) and its 25th birthday, last."""
+        days = child.transfers
+        if days is None:
+            end = child.birth_day + PLAN_END_DAYS
+            sept1, first = self.timeline.sept1_list, child.cohort - self.timeline.first_year
+            days = child.transfers = (min(sept1[first + PRIMARY_YEAR], end), min(sept1[first + SECONDARY_YEAR], end),
+                                      min(sept1[first + POST16_YEAR], end), min(sept1[first + POST19_YEAR], end), end)
+        return days
 
     def next_transfer(self, child: R.Child, now: float) -> float:
         """Next phase transfer day (reception, year 7, year 12, the year of turning 19) or the 25th birthday."""
-        days = child.transfers
-        if days is None:
-            sept1, end = self.timeline.sept1, self.plan_end(child)
-            days = child.transfers = tuple(min(sept1(child.cohort + offset), end) for offset in PHASE_START_YEARS) + (end,)
+        days = child.transfers or self.transfers(child)
         for day in days:
             if day > now:
                 return day
         return days[-1]
+
+    def split_at_transfers(self, child: R.Child, day: float) -> None:
+        """Close the open spell at every phase transfer between its start and ``day`` (a spell runs in one phase).
+
+        For a child without a plan whose spell ran on through an assessment: early intervention
+        becomes SEN support at reception, as in the no-plan stage.
+        """
+        days = child.transfers or self.transfers(child)
+        end = days[-1]
+        while True:
+            transfer = self.next_transfer(child, child.spell_start)
+            if transfer > day or transfer >= end:
+                return
+            state = R.SEN_SUPPORT if child.state == R.EARLY_INTERVENTION else child.state
+            self.set_state(child, state, transfer)
 
     # ---------------------------------------------------------------- children
     def new_child(self, origin: int, index: int, birth_day: float, need: int) -> R.Child:
@@ -132,19 +233,6 @@ class World:
         child.state = state
         child.phase = self.phase_of(child, day) if phase is None else phase
         child.spell_start = child.day = day
-
-    def split_at_transfers(self, child: R.Child, day: float) -> None:
-        """Close the open spell at every phase transfer between its start and ``day`` (a spell runs in one phase).
-
-        For a child without a plan whose spell ran on through an assessment: early intervention
-        becomes SEN support at reception, as in the no-plan stage.
-        """
-        while True:
-            transfer = self.next_transfer(child, child.spell_start)
-            if transfer > day or transfer >= self.plan_end(child):
-                return
-            state = R.SEN_SUPPORT if child.state == R.EARLY_INTERVENTION else child.state
-            self.set_state(child, state, transfer)
 
     def leave(self, child: R.Child, code: int, day: float) -> None:
         """The child leaves the model on ``day`` (plan ceased, or a no-plan exit)."""
