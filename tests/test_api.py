@@ -51,7 +51,7 @@ def kept(files) -> api.RunResult:
 def test_every_command_has_an_api_function():
     operations = {"check": "load_config", "run": "run", "recost": "recost", "compare": "compare", "sweep": "sweep", "seek": "seek",
                   "calibrate": "calibrate", "backtest": "backtest", "init": "init_config", "observed": "write_observed",
-                  "national": "national", "skill": "skill", "report": "report", "experiment": "run_experiment", "schema": "config_schema"}
+                  "national": "national", "skill": "skill", "forecast": "forecast", "report": "report", "experiment": "run_experiment", "schema": "config_schema"}
     assert set(main.commands) == set(operations)
     for name in operations.values():
         function = getattr(api, name)

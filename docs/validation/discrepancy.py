@@ -1,6 +1,6 @@
 """What the model discrepancy does: a skill directory's tasks scored three ways, as Markdown.
 
-    python docs/validation/discrepancy.py results/skill-quick [--sen2 ../shared/data/sen2]
+    python docs/validation/discrepancy.py results/skill-quick [--sen2 sen2/]
 
 1. **simulated**: the members' simulated values as they are;
 2. **anchored**: each member anchored on the last published value, no steps;
