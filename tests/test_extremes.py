@@ -125,3 +125,16 @@ def test_refused_always_appealed_and_always_won_means_every_assessment_goes_thro
     assert counts[R.EV_REFUSED] == counts[R.EV_APPEAL] > 100
     assert counts[R.EV_APPEAL] - 60 <= counts[R.EV_TRIBUNAL_FOR_PARENTS] <= counts[R.EV_APPEAL]
     assert counts[R.EV_TRIBUNAL_FOR_PARENTS] - 60 <= counts[R.EV_ASSESSMENT_START] <= counts[R.EV_TRIBUNAL_FOR_PARENTS]
+
+
+def test_a_rare_path_to_alternative_provision_past_19_is_costed():
+    """Replication 151 of the shipped baseline has a young person without a plan still
+    in AP at 19; every per-phase cost table must cover the phases the model places children in."""
+    from hnsim.config.load import load_config
+    from hnsim.experiment.runner import run_replication
+
+    from conftest import ROOT
+
+    config = load_config(ROOT / "configs" / "gloucestershire.yaml")
+    table = run_replication(config, 151, config.simulation.seed).table
+    assert (table.loc[table["metric"] == "spend_total", "value"] > 0).all()
