@@ -21,9 +21,9 @@ from typing import Any
 import pandas as pd
 
 from hnsim.analysis.compare import financial_year_of, key_years, window_savings
-from hnsim.analysis.discrepancy import DRAWS_PER_MEMBER, Discrepancy, forecast_quantiles, with_discrepancy
+from hnsim.analysis.discrepancy import DRAWS_PER_MEMBER, Discrepancy, forecast_quantiles
+from hnsim.analysis.skill import ACTIVITY_SERIES, last_known, model_ensembles, published_forecast, series_table
 from hnsim.analysis.skill import SERIES as PUBLISHED_SERIES
-from hnsim.analysis.skill import last_known, model_ensembles, series_table
 from hnsim.analysis.summary import summarise, wide
 from hnsim.config import Config, ConfigError, config_dict, load_config
 from hnsim.config.load import apply_overrides, read_yaml
@@ -421,7 +421,7 @@ def forecast(run_dir: str | Path, data_dir: str | Path, sen2_dir: str | Path | N
     annual = run.annual[run.annual["scenario"] == chosen].rename(columns={"replication": "member"})
     training = series_table(observed_at(observed, origin))
     last_start = max(int(str(fy)[:4]) for fy in annual["financial_year"].unique())  # the run's last financial year starts in April of this year
-    last_year = {s: (last_start if s in ("assessment_requests_calendar_year", "new_ehcps_calendar_year") else last_start + 1) for s in PUBLISHED_SERIES}
+    last_year = {s: (last_start if s in ACTIVITY_SERIES else last_start + 1) for s in PUBLISHED_SERIES}  # a calendar year must end inside the run
     known = set(training["series"])
     years = {s: list(range(last_known(s, origin), last_year[s] + 1)) for s in PUBLISHED_SERIES if s in known and last_known(s, origin) < last_year[s]}
     simulated = model_ensembles(annual, years, origin)
@@ -431,9 +431,9 @@ def forecast(run_dir: str | Path, data_dir: str | Path, sen2_dir: str | Path | N
     else:
         steps = Discrepancy({}, {})
         notes.append("no --sen2: the forecast is anchored on the last published values only; its bands lack the model's structural error")
-    anchors = {s: last_known(s, origin) for s in years}
     seed = int(run.manifest.get("seed") or 0)
-    ensembles = with_discrepancy(simulated, training, anchors, steps, [seed, origin, 1_000])
+    ensembles = published_forecast(simulated, training, origin, steps, [seed, origin, 1_000])
+    anchors = {s: last_known(s, origin) for s in years}  # where each fan starts
     table = forecast_quantiles(ensembles)
     members = int(annual["member"].nunique())
     out = Path(out_dir) if out_dir is not None else Path(run_dir) / "forecast"

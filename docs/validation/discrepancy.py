@@ -16,14 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import zlib
 from pathlib import Path
 
 import pandas as pd
 
-from hnsim.analysis.discrepancy import Discrepancy, with_discrepancy
+from hnsim.analysis.discrepancy import Discrepancy
 from hnsim.analysis.scores import MODEL, common_rows, summary_table
-from hnsim.analysis.skill import later_values, last_known, score_task
+from hnsim.analysis.skill import discrepancy_seed, later_values, published_forecast, score_task
 from hnsim.data.series import activity_series, caseload_series
 from hnsim.experiment.discrepancy import discrepancy_known_at
 from hnsim.results.skill import TaskOutcome, task_outcomes
@@ -37,11 +36,10 @@ def variants(outcome: TaskOutcome, steps: Discrepancy, seed: int) -> dict[str, p
     origin, code = int(info["origin"]), str(info["old_la_code"])
     simulated = pd.DataFrame(info["simulated"])
     training = pd.DataFrame(info["training"], columns=["series", "year", "value"])
-    anchors = {s: last_known(s, origin) for s in simulated["series"].unique()}
-    task_seed = [seed, origin, zlib.crc32(code.encode()), 1_000]  # hnsim.experiment.skill_task.discrepancy_seed
+    task_seed = discrepancy_seed(seed, origin, code)
     return {"simulated": simulated[simulated["horizon"] > 0],
-            "anchored": with_discrepancy(simulated, training, anchors, Discrepancy({}, {}), task_seed),
-            "forecast": with_discrepancy(simulated, training, anchors, steps, task_seed)}
+            "anchored": published_forecast(simulated, training, origin, Discrepancy({}, {}), task_seed),
+            "forecast": published_forecast(simulated, training, origin, steps, task_seed)}
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from hnsim.analysis.calibration_targets import HEADLINE
+from hnsim.analysis.discrepancy import Discrepancy, with_discrepancy
 from hnsim.analysis.naive import naive_forecasts
 from hnsim.analysis.scores import MODEL, SCORE_COLUMNS, common_rows, mase_scale, score_ensembles, summary_table
 from hnsim.results.schemas import ENSEMBLE_COLUMNS, fy_label
@@ -92,6 +93,21 @@ def model_ensembles(annual: pd.DataFrame, years: dict[str, list[int]], origin: i
             frames.append(pd.DataFrame({"series": series, "year": year, "horizon": horizon(series, year, origin), "forecaster": "hnsim",
                                         "member": total.index.to_numpy(dtype=int), "value": total.to_numpy(dtype=float)}))
     return pd.concat(frames, ignore_index=True)[ENSEMBLE_COLUMNS] if frames else pd.DataFrame(columns=ENSEMBLE_COLUMNS)
+
+
+def published_forecast(simulated: pd.DataFrame, training: pd.DataFrame, origin: int, discrepancy: Discrepancy, seed: list[int]) -> pd.DataFrame:
+    """The model's forecast of the published values (forecaster ``hnsim``) from its simulated
+    ensembles (:func:`model_ensembles`, horizon 0 included): each series anchored on its last value
+    known at ``origin`` in ``training`` and given the discrepancy's steps
+    (:func:`hnsim.analysis.discrepancy.with_discrepancy`)."""
+    anchors = {s: last_known(s, origin) for s in simulated["series"].unique()}
+    return with_discrepancy(simulated, training, anchors, discrepancy, seed)
+
+
+def discrepancy_seed(seed: int, origin: int, old_la_code: str) -> list[int]:
+    """The model discrepancy's seed in a skill task: the root seed, the origin, the authority's code
+    (as the naive forecasters') and a tag of its own."""
+    return [seed, origin, zlib.crc32(old_la_code.encode()), 1_000]
 
 
 def naive_ensembles(training: pd.DataFrame, years: dict[str, list[int]], origin: int, draws: int, seed: list[int]) -> tuple[pd.DataFrame, dict[str, dict[str, str]]]:

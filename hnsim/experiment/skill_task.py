@@ -29,8 +29,9 @@ import pandas as pd
 import yaml
 
 from hnsim.analysis.calibration_targets import RULES
-from hnsim.analysis.discrepancy import Discrepancy, with_discrepancy
-from hnsim.analysis.skill import forecast_years, last_known, model_ensembles, naive_ensembles
+from hnsim.analysis.discrepancy import Discrepancy
+from hnsim.analysis.skill import discrepancy_seed, forecast_years, last_known, model_ensembles, naive_ensembles
+from hnsim.analysis.skill import published_forecast as forecast_published
 from hnsim.config import validate
 from hnsim.experiment.calibrate import fit
 from hnsim.experiment.calibration import with_horizon
@@ -124,17 +125,12 @@ def naive_seed(task: SkillTask) -> list[int]:
     return [task.seed, task.origin, zlib.crc32(task.old_la_code.encode())]
 
 
-def discrepancy_seed(task: SkillTask) -> list[int]:
-    """The model discrepancy's seed: the naive forecasters' and a tag of its own."""
-    return [*naive_seed(task), 1_000]
-
-
 def published_forecast(task: SkillTask, simulated: pd.DataFrame) -> pd.DataFrame:
     """The model's forecast of the published values from its simulated ensembles (which include
-    horizon 0, the last value known at the origin): :func:`hnsim.analysis.discrepancy.with_discrepancy`
-    with the task's steps."""
-    anchors = {s: last_known(s, task.origin) for s in simulated["series"].unique()}
-    return with_discrepancy(simulated, task.training, anchors, Discrepancy.from_records(task.discrepancy), discrepancy_seed(task))
+    horizon 0, the last value known at the origin), with the task's discrepancy steps and seed
+    (:func:`hnsim.analysis.skill.published_forecast`)."""
+    return forecast_published(simulated, task.training, task.origin, Discrepancy.from_records(task.discrepancy),
+                              discrepancy_seed(task.seed, task.origin, task.old_la_code))
 
 
 def run_task(task: SkillTask, calibrate: Calibrate = fit_calibration) -> TaskOutcome:
