@@ -150,11 +150,11 @@ def recost(run_dir: str | Path, config: Config | str | Path, out_dir: str | Path
 
 
 def difference_target(half_width: float, config: Config | str | Path, metric: str = "spend_total", years: str = "2020-21:2024-25",
-                      max_replications: int = 100) -> DifferenceTarget:
+                      max_replications: int = 100, to_last_year: bool = False) -> DifferenceTarget:
     """A precision target for :func:`compare`: every scenario's paired 95% half-width of the
     difference from the base in ``metric`` summed over ``years`` (``FIRST:LAST``, financial years,
     both included) at most ``half_width``, with at most ``max_replications``; checked against the
-    base ``config``."""
+    base ``config``. ``to_last_year`` simulates only to the end of the last of ``years``."""
     data = config_dict(config if isinstance(config, Config) else load_config(config))
     if not half_width > 0:
         raise ConfigError([f"--until-half-width {half_width}: must be above 0 (pounds)"])
@@ -168,7 +168,7 @@ def difference_target(half_width: float, config: Config | str | Path, metric: st
     chosen = simulated[simulated.index(first): simulated.index(last or first) + 1]
     if not chosen:
         raise ConfigError([f"--years {years}: the first year must not be after the last (write FIRST:LAST, like 2020-21:2024-25)"])
-    return DifferenceTarget(float(half_width), tuple(chosen), metric, max_replications)
+    return DifferenceTarget(float(half_width), tuple(chosen), metric, max_replications, to_last_year)
 
 
 def compare(base: str | Path, scenarios: Sequence[str | Path], replications: int = 20, seed: int | None = None, workers: int = 1,

@@ -242,3 +242,24 @@ def test_compare_command_writes_its_tables(tmp_path):
     assert {"cumulative_saving", "ci95_low", "ci95_high", "balance_positive_from"} <= set(savings.columns)
     bad = subprocess.run([sys.executable, "-m", "hnsim.cli", "compare", str(base), str(tmp_path / "missing.yaml")], capture_output=True, text=True)
     assert bad.returncode == 2 and "file not found" in bad.stderr
+
+
+def test_effect_points_are_where_compile_levers_drew_each_effect(base_data):
+    """`effect_points` names every uncertain effect the compiled levers drew, and its point maps to
+    the drawn size (low + (high - low) u, before any dose response), in every shipped lever."""
+    from hnsim.model.levers import effect_points, effect_ranges
+
+    data = with_levers(base_data, **{name: {} for name in base_data["levers"]})
+    config = validate(data)
+    calendar = Calendar(config.simulation.start_date, config.simulation.end_date)
+    for rep in (0, 5):
+        plan = compile_levers(config, calendar, 17, rep)
+        points = effect_points(config, 17, rep)
+        ranges = {key: effect for name, lever in config.levers.items() for key, effect in effect_ranges(name, lever)}
+        assert set(ranges) == set(plan.sampled)
+        assert set(points) == {key for key, effect in ranges.items() if effect.high > effect.low}
+        for key, u in points.items():
+            lever = config.levers[key.split(".")[0]]
+            if lever.dose_response is None:
+                low, high = ranges[key].low, ranges[key].high
+                assert plan.sampled[key] == pytest.approx(low + (high - low) * u), key

@@ -12,10 +12,12 @@ deficit*, beside the saving.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 import pandas as pd
 
-from hnsim.analysis.intervals import t_half_width
+from hnsim.analysis.intervals import stratified_half_width, t_half_width
 from hnsim.results.schemas import DIFFERENCE_COLUMNS
 
 #: Outcome measures reported beside money, per scenario.
@@ -135,7 +137,7 @@ def savings(annual: pd.DataFrame, base: str, from_year: str | None = None) -> pd
     for scenario in [s for s in spend.columns if s != base]:
         saving = _yearly_saving(spend, base, scenario, years)
         cumulative = saving.cumsum(axis=1)
-        bal = balance[scenario].unstack("financial_year")[years]
+        bal = balance[scenario].dropna().unstack("financial_year")[years]  # the scenario's own replications
         balance_effect = (bal - balance[base].unstack("financial_year")[years]).cumsum(axis=1)
         lower_deficit = (deficit[base] - deficit[scenario]).unstack("financial_year")[years]
         positive_from = _first_year_staying_positive(bal.mean(axis=0))
@@ -214,17 +216,23 @@ def window_savings(annual: pd.DataFrame, base: str, years_in: list[str], cost_me
     return pd.DataFrame(rows, columns=WINDOW_SAVING_COLUMNS)
 
 
-WINDOW_DIFFERENCE_COLUMNS = ["scenario", "metric", "years", "n", "difference_mean", "half_width", "ci95_low", "ci95_high"]
+WINDOW_DIFFERENCE_COLUMNS = ["scenario", "metric", "years", "n", "difference_mean", "half_width", "ci95_low", "ci95_high",
+                             "half_width_independent", "stratified_effects"]
 
 
-def window_differences(annual: pd.DataFrame, base: str, metric: str, years_in: list[str]) -> pd.DataFrame:
+def window_differences(annual: pd.DataFrame, base: str, metric: str, years_in: list[str],
+                       points: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Each scenario's difference from the base in ``metric`` summed over the financial years
     ``years_in`` (scenario minus base, replication by replication under common random numbers):
     the mean, the half-width of its Student-t 95% interval and the interval.
 
-    Columns :data:`WINDOW_DIFFERENCE_COLUMNS`, one row per scenario in the table's order. The
-    half-width treats the replications as independent draws. Raises ValueError when the base has
-    no ``metric`` in those years.
+    ``points``, by scenario, are where each replication's stratified lever effects fell (rows:
+    replication, columns: effect, values in [0, 1)); given them, the half-width is that of the
+    stratified mean (:func:`~hnsim.analysis.intervals.stratified_half_width`), otherwise it treats
+    the replications as independent draws. Columns :data:`WINDOW_DIFFERENCE_COLUMNS`, one row per
+    scenario in the table's order: ``half_width_independent`` is always the independent-draws
+    half-width, ``stratified_effects`` how many effects the half-width accounted for (0: none).
+    Raises ValueError when the base has no ``metric`` in those years.
     """
     data = annual[annual["financial_year"].isin(years_in)]
     values = _spend_by_replication(data, metric)
@@ -235,8 +243,14 @@ def window_differences(annual: pd.DataFrame, base: str, metric: str, years_in: l
     for name in [s for s in dict.fromkeys(annual["scenario"]) if s != base and s in values.columns]:
         total = (values[name] - values[base]).unstack("financial_year")[years].sum(axis=1, min_count=1)
         mean, low, high, n = _interval(total.to_numpy(dtype=float))
+        independent = (high - low) / 2
+        half, used = independent, 0
+        chosen = points.get(name) if points is not None else None
+        if chosen is not None and chosen.shape[1] and n > 1:
+            half, used = stratified_half_width(total.to_numpy(dtype=float), chosen.reindex(total.index).to_numpy(dtype=float))
         rows.append({"scenario": name, "metric": metric, "years": f"{years_in[0]} to {years_in[-1]}", "n": n, "difference_mean": mean,
-                     "half_width": (high - low) / 2, "ci95_low": low, "ci95_high": high})
+                     "half_width": half, "ci95_low": mean - half if used else low, "ci95_high": mean + half if used else high,
+                     "half_width_independent": independent, "stratified_effects": used})
     return pd.DataFrame(rows, columns=WINDOW_DIFFERENCE_COLUMNS)
 
 
@@ -254,16 +268,21 @@ def decompose_spend(annual: pd.DataFrame, base: str) -> pd.DataFrame:
     With N_k placement-years and S_k spend in setting k, N = sum N_k, w_k = N_k / N, c_k = S_k / N_k:
     volume = (N' - N) sum_k w_k c_k; mix = N' sum_k (w'_k - w_k) c_k; unit cost = sum_k N'_k (c'_k - c_k).
     The three add up exactly to the change in placement spend; the rest of the change in total
-    spend (place funding of commissioned places, central services, levers) is ``other``.
+    spend (place funding of commissioned places, central services, levers) is ``other``. Means are
+    over the scenario's replications, the base's over the same ones.
     """
-    means = annual.groupby(["scenario", "financial_year", "metric"])["value"].mean()
     settings = sorted({m[len("placement_years_"):] for m in annual["metric"].unique() if m.startswith("placement_years_")})
     rows = []
     scenarios = [s for s in annual["scenario"].unique() if s != base]
     years = sorted(annual["financial_year"].unique())
+    base_rows = annual[annual["scenario"] == base]
     for scenario in scenarios:
+        own = annual[annual["scenario"] == scenario]
+        # the base over the scenario's own replications: paired, however many each ran
+        pair = base_rows[base_rows["replication"].isin(own["replication"].unique())]
+        means = pd.concat([pair, own]).groupby(["scenario", "financial_year", "metric"])["value"].mean()
         for year in years:
-            def get(s: str, metric: str, year: str = year) -> float:
+            def get(s: str, metric: str, year: str = year, means: pd.Series = means) -> float:
                 return float(means.get((s, year, metric), 0.0))
 
             n0 = np.array([get(base, f"placement_years_{k}") for k in settings])

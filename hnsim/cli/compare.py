@@ -22,17 +22,23 @@ from hnsim.cli.common import main, reported, warn, workers_option
 @click.option("--metric", default="spend_total", show_default=True, help="Metric of --until-half-width.")
 @click.option("--years", default="2020-21:2024-25", show_default=True, metavar="FIRST:LAST", help="Financial years summed for --until-half-width.")
 @click.option("--max-replications", type=click.IntRange(min=2), default=100, show_default=True, help="Cap for --until-half-width.")
+@click.option("--to-last-year", is_flag=True,
+              help="With --until-half-width: simulate only to the end of the last of YEARS (faster; the tables stop there, and the paths differ from a full-horizon run's).")
 def compare_command(base: str, scenarios: tuple[str, ...], replications: int, seed: int | None, workers: int | None, out: str | None, quiet: bool,
-                    year: str | None, until: float | None, metric: str, years: str, max_replications: int) -> None:
+                    year: str | None, until: float | None, metric: str, years: str, max_replications: int, to_last_year: bool) -> None:
     """Run BASE and each SCENARIO overlay with common random numbers and compare them.
 
     Writes annual.parquet, summary.csv, differences.csv (paired 95% intervals), savings.csv
     (cumulative saving and the year the in-year balance turns positive), decomposition.csv
     (volume, mix, unit cost) and outcomes.csv. With --until-half-width, replications are added in
-    batches (each batch printed) until the target is met or --max-replications is reached.
+    batches (each batch printed) until the target is met or --max-replications is reached; where
+    lever effects are uncertain, the half-width is that of the mean stratified over them
+    (docs/levers.md).
     """
     with reported("interrupted: the output directory is marked 'interrupted'"):
-        target = api.difference_target(until, base, metric, years, max_replications) if until is not None else None
+        if to_last_year and until is None:
+            raise api.ConfigError(["--to-last-year: only with --until-half-width (it cuts the simulation at the last of --years)"])
+        target = api.difference_target(until, base, metric, years, max_replications, to_last_year) if until is not None else None
         result = api.compare(base, scenarios, replications, seed, workers or api.default_workers(), out, progress=not quiet, target=target,
                              on_batch=batch_printer(until) if target is not None else None)
     with reported():
@@ -48,7 +54,10 @@ def _width(value: float | None) -> str:
 def batch_printer(target: float):
     """What prints one line per batch of an adaptive comparison: replications so far and the worst half-width."""
     def print_batch(record: dict) -> None:
-        click.echo(f"{record['replications']} replications: worst 95% half-width {_width(record['half_width'])} (target {api.money_text(target)})", err=True)
+        running = record.get("still_running")
+        more = f"; still running: {', '.join(running)}" if running else ""
+        click.echo(f"{record['replications']} replications: worst 95% half-width {_width(record['half_width'])} (target {api.money_text(target)}){more}",
+                   err=True)
     return print_batch
 
 
@@ -57,13 +66,17 @@ def print_precision(p: dict) -> None:
     span = f"{p['years'][0]} to {p['years'][-1]}"
     n = p["batches"][-1]["replications"]
     if p["met"]:
-        click.echo(f"target met after {n} replications: every 95% half-width at most {api.money_text(p['target_half_width'])}")
+        click.echo(f"target met after {n} replications of the base ({p.get('replications_run', n)} runs in all, each scenario stopping "
+                   f"once its own target was met): every 95% half-width at most {api.money_text(p['target_half_width'])}")
     else:
         click.echo(f"target NOT met: stopped at the cap of {n} replications with a worst 95% half-width of {_width(p['achieved_half_width'])} "
                    f"(target {api.money_text(p['target_half_width'])}); raise --max-replications for more")
-    click.echo(f"{p['metric']}, scenario minus base summed over {span}, mean of paired replications +/- 95% half-width:")
+    click.echo(f"{p['metric']}, scenario minus base summed over {span}, mean of paired replications +/- 95% half-width"
+               f" (simulated to {p['simulated_to']}; in brackets, the half-width as if the lever effects were drawn independently):")
     for row in p["scenarios"]:
-        click.echo(f"{row['scenario'][:30]:<30} {api.money_text(row['difference_mean']):>10} +/- {api.money_text(row['half_width'])}")
+        independent = f"  ({api.money_text(row['half_width_independent'])})" if row.get("stratified_effects") else ""
+        click.echo(f"{row['scenario'][:30]:<30} {api.money_text(row['difference_mean']):>10} +/- {api.money_text(row['half_width'])}{independent}"
+                   f"  {row['n']} replications")
 
 
 def _interval(mean: float, low: float, high: float) -> str:

@@ -60,6 +60,9 @@ class DifferenceTarget:
     years: tuple[str, ...]
     metric: str = "spend_total"
     max_replications: int = 100
+    #: simulate only to the end of the last of ``years`` (31 March): the question needs no later
+    #: day, so each replication is cheaper, but its random paths are not those of a full-horizon run
+    to_last_year: bool = False
 
 
 def next_total(done: int, width: float, target: float, cap: int) -> int:

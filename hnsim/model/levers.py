@@ -179,6 +179,37 @@ def _compile_one(plan: LeverPlan, name: str, lever: Lever, calendar: Calendar, d
         plan.allocation_transfer[name] = [(amount, Ramp(ramp.start_day, 0.0, end))]
 
 
+def effect_ranges(name: str, lever: Lever) -> list[tuple[str, EffectRange]]:
+    """Every uncertain effect of one lever, keyed as :func:`compile_levers` draws it
+    (``'<lever>.<effect>'``), in the order it draws them."""
+    found = [(f"{effect.hazard}.{i}", effect.change) for i, effect in enumerate(lever.hazard_effects)]
+    found += [(attribute, getattr(lever, attribute)) for attribute in (
+        "refusal_change", "plan_probability_change", "appeal_change", "transfer_to_special_change", "bespoke_share",
+        "post16_specialist_to_fe_share") if getattr(lever, attribute) is not None]
+    found += [(f"extra_places.{i}.delay_months", extra.delay_months) for i, extra in enumerate(lever.extra_places)
+              if extra.delay_months is not None]
+    if lever.allocation_transfer_gbp is not None:
+        found.append(("allocation_transfer_gbp", lever.allocation_transfer_gbp))
+    return [(f"{name}.{key}", effect) for key, effect in found]
+
+
+def effect_points(config: Config, seed: int, replication: int) -> dict[str, float]:
+    """Where each enabled lever's uncertain effects fall in their ranges in one replication: its
+    point in [0, 1) of each effect's stratified sequence, by ``'<lever>.<effect>'``, for effects
+    whose range is not a single value. Uniform with mean 1/2 by construction, so these are control
+    variates of known mean for the Monte Carlo error of a mean over replications
+    (:func:`hnsim.analysis.intervals.stratified_half_width`)."""
+    points = {}
+    for name, lever in config.levers.items():
+        if not lever.enabled:
+            continue
+        draws = EffectDraws(seed, replication, name)
+        for key, effect in effect_ranges(name, lever):
+            if effect.high > effect.low:
+                points[key] = draws.uniform(key[len(name) + 1:])
+    return points
+
+
 def lever_costs_by_year(config: Config, calendar: Calendar) -> dict[str, np.ndarray]:
     """Running cost of each enabled lever per financial year at the price base (before inflation).
 
