@@ -243,13 +243,13 @@ def window_differences(annual: pd.DataFrame, base: str, metric: str, years_in: l
     for name in [s for s in dict.fromkeys(annual["scenario"]) if s != base and s in values.columns]:
         total = (values[name] - values[base]).unstack("financial_year")[years].sum(axis=1, min_count=1)
         mean, low, high, n = _interval(total.to_numpy(dtype=float))
-        independent = (high - low) / 2
+        independent = (high - low) / 2  # the Student-t interval is symmetric about the mean
         half, used = independent, 0
         chosen = points.get(name) if points is not None else None
         if chosen is not None and chosen.shape[1] and n > 1:
             half, used = stratified_half_width(total.to_numpy(dtype=float), chosen.reindex(total.index).to_numpy(dtype=float))
         rows.append({"scenario": name, "metric": metric, "years": f"{years_in[0]} to {years_in[-1]}", "n": n, "difference_mean": mean,
-                     "half_width": half, "ci95_low": mean - half if used else low, "ci95_high": mean + half if used else high,
+                     "half_width": half, "ci95_low": mean - half, "ci95_high": mean + half,
                      "half_width_independent": independent, "stratified_effects": used})
     return pd.DataFrame(rows, columns=WINDOW_DIFFERENCE_COLUMNS)
 

@@ -13,8 +13,7 @@ from hnsim.experiment.progress import progress_bar
 
 from hnsim.analysis.compare import decompose_spend, outcome_table, paired_differences, savings, window_differences
 from hnsim.analysis.summary import summarise
-from hnsim.config import Config, ConfigError, config_dict, config_sha256, load_config
-from hnsim.config.load import validate
+from hnsim.config import Config, ConfigError, config_dict, config_sha256, load_config, validate
 from hnsim.config.outlook import manifest_fields
 from hnsim.experiment.adaptive import DifferenceTarget, grow
 from hnsim.experiment.calibration import with_horizon

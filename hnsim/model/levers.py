@@ -127,6 +127,11 @@ class EffectDraws:
         return effect.low + (effect.high - effect.low) * self.uniform(effect_key)
 
 
+#: A lever's effects that shift a probability or a share, in the order of :class:`LeverPlan`'s shifts.
+SHIFT_EFFECTS = ("refusal_change", "plan_probability_change", "appeal_change", "transfer_to_special_change", "bespoke_share",
+                 "post16_specialist_to_fe_share")
+
+
 def compile_levers(config: Config, calendar: Calendar, seed: int, replication: int) -> LeverPlan:
     """Sample every enabled lever's effects for one replication and turn them into mechanisms."""
     plan = LeverPlan()
@@ -154,14 +159,8 @@ def _compile_one(plan: LeverPlan, name: str, lever: Lever, calendar: Calendar, d
             key = (effect.hazard, PHASES.index(phase_name))
             existing = plan.hazard_clocks.get(key)
             plan.hazard_clocks[key] = clock if existing is None else existing.times(clock)
-    for attribute, shift in (
-        ("refusal_change", plan.refusal),
-        ("plan_probability_change", plan.plan_probability),
-        ("appeal_change", plan.appeal),
-        ("transfer_to_special_change", plan.transfer_to_special),
-        ("bespoke_share", plan.bespoke_share),
-        ("post16_specialist_to_fe_share", plan.post16_to_fe_share),
-    ):
+    shifts = (plan.refusal, plan.plan_probability, plan.appeal, plan.transfer_to_special, plan.bespoke_share, plan.post16_to_fe_share)
+    for attribute, shift in zip(SHIFT_EFFECTS, shifts):
         effect = getattr(lever, attribute)
         if effect is not None:
             size = draws.draw(attribute, effect) * dose
@@ -183,9 +182,7 @@ def effect_ranges(name: str, lever: Lever) -> list[tuple[str, EffectRange]]:
     """Every uncertain effect of one lever, keyed as :func:`compile_levers` draws it
     (``'<lever>.<effect>'``), in the order it draws them."""
     found = [(f"{effect.hazard}.{i}", effect.change) for i, effect in enumerate(lever.hazard_effects)]
-    found += [(attribute, getattr(lever, attribute)) for attribute in (
-        "refusal_change", "plan_probability_change", "appeal_change", "transfer_to_special_change", "bespoke_share",
-        "post16_specialist_to_fe_share") if getattr(lever, attribute) is not None]
+    found += [(attribute, getattr(lever, attribute)) for attribute in SHIFT_EFFECTS if getattr(lever, attribute) is not None]
     found += [(f"extra_places.{i}.delay_months", extra.delay_months) for i, extra in enumerate(lever.extra_places)
               if extra.delay_months is not None]
     if lever.allocation_transfer_gbp is not None:
