@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from pandas.testing import assert_frame_equal
 
-from hnsim.experiment.runner import member_config, combine, run_tasks
+from hnsim.experiment.runner import combine, compact, member_config, run_tasks
 from hnsim.model import annual_metrics, compile_parameters, simulate
 from hnsim.model.records import CHILD_FIELDS, EVENT_FIELDS, SPELL_FIELDS
 
@@ -21,6 +22,19 @@ def test_parallel_equals_sequential():
     sequential = combine(run_tasks(tasks(config), seed=3, workers=1))
     parallel = combine(run_tasks(tasks(config), seed=3, workers=2))
     assert_frame_equal(sequential, parallel)
+
+
+def test_compact_tables_combine_to_the_same_table():
+    """A run holds its replications' tables compact (names as categories); combined, they are the
+    plain tables' combination exactly, across scenarios whose names differ."""
+    config = small_config(scale=0.05)
+    results = run_tasks([("baseline", config, 0), ("baseline", config, 1), ("other", config, 0)], seed=3)
+    plain = combine(results)
+    for result in results:
+        result.table = compact(result.table)
+        assert isinstance(result.table["metric"].dtype, pd.CategoricalDtype)
+    assert_frame_equal(combine(results), plain)
+    assert set(plain["scenario"]) == {"baseline", "other"}
 
 
 def test_same_seed_identical_and_other_seed_differs():

@@ -11,7 +11,7 @@ from hnsim.analysis.summary import summarise
 from hnsim.config import Config, config_dict, config_sha256
 from hnsim.config.outlook import manifest_fields
 from hnsim.experiment.adaptive import Precision, replicate_until
-from hnsim.experiment.runner import combine, run_tasks
+from hnsim.experiment.runner import combine, compact, run_tasks
 from hnsim.results import store
 from hnsim.results.event_log import EVENTS_FILE, SPELLS_FILE, EventLogWriter
 from hnsim.results.manifest import mark_failed, mark_finished, new_manifest
@@ -59,6 +59,7 @@ def run(
 
     def done(result) -> None:
         bar.update(1)
+        result.table = compact(result.table)  # held until all are done: its names as categories
         if logs is not None:
             logs.add(result.replication, result.log)
             result.log = None  # written (or held in order): not kept twice
