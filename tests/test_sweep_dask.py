@@ -37,3 +37,16 @@ def test_unreachable_scheduler_is_bad_input():
     with pytest.raises(ExecutorError, match="cannot reach the Dask scheduler"):
         with open_pool(1, scheduler="tcp://127.0.0.1:9", connect_timeout="1s"):
             pass
+
+
+def test_workers_without_hnsim_are_one_clear_error():
+    """The model is imported on every Dask worker when the pool opens; a worker that cannot import it
+    is named as bad input there, not as a failed replication later."""
+    from hnsim.experiment.executors import _import_on_workers
+
+    class WorkersWithoutHnsim:
+        def run(self, function, *args):
+            raise ModuleNotFoundError("No module named 'hnsim'")
+
+    with pytest.raises(ExecutorError, match="tcp://10.0.0.1:8786's workers cannot import hnsim.*install hnsim"):
+        _import_on_workers(WorkersWithoutHnsim(), "tcp://10.0.0.1:8786")

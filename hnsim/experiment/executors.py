@@ -7,6 +7,7 @@ Dask is the optional ``hnsim[dask]`` extra; it is imported only when asked for.
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 import time
@@ -60,6 +61,16 @@ def _distributed() -> Any:
     return distributed
 
 
+def _import_on_workers(client: Any, scheduler: str | None) -> None:
+    """Import the model on every Dask worker now, so the first replications are not slowed by it
+    (Dask starts its workers as fresh interpreters) and a worker without hnsim is one clear error."""
+    try:
+        client.run(importlib.import_module, "hnsim.experiment.runner")
+    except ImportError as exc:
+        where = f"the Dask scheduler {scheduler}'s workers" if scheduler else "the local Dask workers"
+        raise ExecutorError([f"{where} cannot import hnsim ({exc}): install hnsim, at this version, on every worker"]) from None
+
+
 @contextmanager
 def open_pool(workers: int, scheduler: str | None = None, local_dask: bool = False, connect_timeout: str = "20s") -> Iterator[Pool]:
     """Open an executor for the duration of a ``with`` block and close it afterwards.
@@ -87,6 +98,7 @@ def open_pool(workers: int, scheduler: str | None = None, local_dask: bool = Fal
                 cluster.close()
             raise ExecutorError([f"cannot reach the Dask scheduler at {scheduler}: {exc}"]) from None
         try:
+            _import_on_workers(client, scheduler)
             threads = sum(client.nthreads().values()) or workers
             where = "local Dask cluster" if local_dask else f"Dask scheduler {scheduler}"
             # pure=False: every submission is its own task, never merged with an earlier one by key
