@@ -6,11 +6,9 @@ import numpy as np
 import pandas as pd
 
 from hnsim.analysis.intervals import t_half_width
-from hnsim.results.schemas import SUMMARY_COLUMNS
+from hnsim.results.schemas import NAME_COLUMNS, SUMMARY_COLUMNS
 
 __all__ = ["SUMMARY_COLUMNS", "summarise", "wide"]
-
-KEYS = ["scenario", "financial_year", "metric"]
 
 
 def summarise(annual: pd.DataFrame) -> pd.DataFrame:
@@ -27,7 +25,7 @@ def summarise(annual: pd.DataFrame) -> pd.DataFrame:
     """
     values = annual["value"].to_numpy(dtype=float)
     keep = ~np.isnan(values)
-    factors = [pd.factorize(annual[key]) for key in KEYS]  # on the column itself: no array of Python strings
+    factors = [pd.factorize(annual[key]) for key in NAME_COLUMNS]  # on the column itself: no array of Python strings
     sizes = [max(len(uniques), 1) for _, uniques in factors]
     group = np.ravel_multi_index([codes[keep] for codes, _ in factors], sizes)
     # means as pandas' grouped mean makes them (compensated sums in row order), to the last bit
@@ -44,7 +42,7 @@ def summarise(annual: pd.DataFrame) -> pd.DataFrame:
         p05, p95 = np.percentile(v, [5.0, 95.0])
         stats[i] = sd, p05, np.median(v), p95, n
     where = np.unravel_index(group[starts], sizes)
-    out = pd.DataFrame({key: uniques.take(i) for key, (_, uniques), i in zip(KEYS, factors, where)})
+    out = pd.DataFrame({key: uniques.take(i) for key, (_, uniques), i in zip(NAME_COLUMNS, factors, where)})
     out["mean"] = means
     for j, column in enumerate(["sd", "p05", "p50", "p95", "n"]):
         out[column] = stats[:, j]

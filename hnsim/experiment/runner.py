@@ -23,7 +23,7 @@ from hnsim.experiment.executors import as_finished, local_processes
 from hnsim.model import Parameters, annual_metrics, compile_parameters, simulate
 from hnsim.model.pathway import cyclic_gc_paused
 from hnsim.results.event_log import LogTables, log_tables
-from hnsim.results.schemas import ANNUAL_COLUMNS
+from hnsim.results.schemas import ANNUAL_COLUMNS, NAME_COLUMNS
 
 
 @dataclass
@@ -159,14 +159,10 @@ def run_tasks(
     return results
 
 
-#: Columns of a replication's table that repeat a few names on every row.
-TEXT_COLUMNS = ("scenario", "financial_year", "metric")
-
-
 def compact(table: pd.DataFrame) -> pd.DataFrame:
     """A replication's table with its name columns as categories: a quarter of its size, for a run
     that holds a thousand of them until they are combined (:func:`combine` gives the names back)."""
-    return table.astype({column: "category" for column in TEXT_COLUMNS if column in table})
+    return table.astype({column: "category" for column in NAME_COLUMNS if column in table})
 
 
 def combine(results: Iterable[ReplicationResult]) -> pd.DataFrame:

@@ -12,6 +12,8 @@ __all__ = ["ANNUAL_COLUMNS", "DIFFERENCE_COLUMNS", "ENSEMBLE_COLUMNS", "EVENT_CO
 #: ``annual.parquet``: one row per scenario, replication, financial year and metric.
 ANNUAL_COLUMNS = ["scenario", "replication", "financial_year", "metric", "value"]
 #: ``summary.csv``: statistics across replications per scenario, financial year and metric.
+#: Columns of the annual table that name a row (a few names repeated on every row).
+NAME_COLUMNS = ("scenario", "financial_year", "metric")
 SUMMARY_COLUMNS = ["scenario", "financial_year", "metric", "mean", "sd", "p05", "p50", "p95", "ci95_low", "ci95_high", "n"]
 #: ``points/point_NNNNN.parquet`` of a sweep: every metric of every replication of one point.
 POINT_COLUMNS = ["point", "replication", "financial_year", "metric", "value"]
