@@ -50,3 +50,18 @@ def test_workers_without_hnsim_are_one_clear_error():
 
     with pytest.raises(ExecutorError, match="tcp://10.0.0.1:8786's workers cannot import hnsim.*install hnsim"):
         _import_on_workers(WorkersWithoutHnsim(), "tcp://10.0.0.1:8786")
+
+
+def test_local_dask_workers_allocate_as_local_processes_do():
+    """The local cluster's workers start without the nanny's MALLOC_TRIM_THRESHOLD_ (which slows the
+    model's allocations), even after an earlier nanny wrote it into this process's environment; the
+    nanny's other settings are kept, and this process's environment is left as it was."""
+    import os
+
+    os.environ["MALLOC_TRIM_THRESHOLD_"] = "65536"  # as an earlier nanny in this process leaves it
+    with open_pool(1, local_dask=True) as pool:
+        future = pool.executor.submit(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")))
+        trim, omp = future.result()
+    assert trim is None
+    assert omp == "1"
+    assert os.environ.pop("MALLOC_TRIM_THRESHOLD_") == "65536"
