@@ -48,6 +48,37 @@ def test_a_series_with_too_few_changes_borrows_and_steps_have_mean_one_when_expo
     assert Discrepancy.from_records(found.to_records()).sources == found.sources
 
 
+def test_the_young_adult_series_borrow_the_16_19_bands_steps_while_they_have_too_few():
+    """The 20-25 band and the FE group had a handful of plans before the reforms reached them: with
+    too few changes of their own they take the 16-19 band's, not none at all."""
+    rng = np.random.default_rng(2)
+    values = {f"a{i}": list(200 * np.exp(np.cumsum(rng.normal(0.1, 0.2, 6)))) for i in range(40)}
+    starting = {f"a{i}": [0, 2, 5, 30, 60, 90] for i in range(40)}  # changes from fewer than 20 plans do not count
+    table = pd.concat([_table(values, series="ehcp_age_16_19"), _table(starting, series="ehcp_age_20_25"), _table(starting, series="ehcp_post16")])
+    known = {"ehcp_age_16_19": 2017, "ehcp_age_20_25": 2017, "ehcp_post16": 2017}
+    found = discrepancy_at(table, known, list(known), min_steps=100)
+    for series in ("ehcp_age_20_25", "ehcp_post16"):
+        assert np.array_equal(found.steps[series], found.steps["ehcp_age_16_19"])
+        assert found.sources[series].startswith("borrowed") and "(0 of its own)" in found.sources[series]
+    later = discrepancy_at(table, {**known, "ehcp_age_20_25": 2019}, list(known), min_steps=80)  # 2017-18 and 2018-19 from 30 and 60 plans
+    assert len(later.steps["ehcp_age_20_25"]) == 80 and not later.sources["ehcp_age_20_25"].startswith("borrowed")
+
+
+def test_a_count_starting_up_is_anchored_by_its_miss_in_plans_not_scaled():
+    """Four plans published where a member simulated twelve move the member's path down by eight
+    plans (floored at zero); scaling it by a third would cut all its later growth to a third."""
+    members = np.array([[12.0, 30.0, 50.0], [40.0, 60.0, 80.0]])
+    simulated = _simulated(members, [2016, 2017, 2018], 2016, series="ehcp_age_20_25")
+    training = pd.DataFrame({"series": ["ehcp_age_20_25"], "year": [2016], "value": [4.0]})
+    wide = with_discrepancy(simulated, training, {"ehcp_age_20_25": 2016}, Discrepancy({}, {}), seed=1, draws=1).pivot_table(
+        index="member", columns="year", values="value")
+    assert wide.loc[0].tolist() == pytest.approx([22.0, 42.0]) and wide.loc[1].tolist() == pytest.approx([24.0, 44.0])
+    training = training.assign(value=20.0)  # from 20 plans (MIN_BASE) the anchor scales again
+    wide = with_discrepancy(simulated, training, {"ehcp_age_20_25": 2016}, Discrepancy({}, {}), seed=1, draws=1).pivot_table(
+        index="member", columns="year", values="value")
+    assert wide.loc[0].tolist() == pytest.approx([50.0, 250.0 / 3]) and wide.loc[1].tolist() == pytest.approx([30.0, 40.0])
+
+
 def _simulated(members: np.ndarray, years: list[int], origin_year: int, series: str = "ehcp_total") -> pd.DataFrame:
     """Ensembles: ``members`` (members x years) of ``series``, the first year being horizon 0."""
     rows = [{"series": series, "year": y, "horizon": y - origin_year, "forecaster": "hnsim", "member": m, "value": float(members[m, k])}

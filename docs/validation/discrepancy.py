@@ -1,6 +1,8 @@
 """What the model discrepancy does: a skill directory's tasks scored three ways, as Markdown.
 
     python docs/validation/discrepancy.py results/skill-quick [--sen2 sen2/]
+    python docs/validation/discrepancy.py --steps --sen2 sen2/      # the steps known at each origin
+
 
 1. **simulated**: the members' simulated values as they are;
 2. **anchored**: each member anchored on the last published value, no steps;
@@ -25,6 +27,7 @@ from hnsim.analysis.scores import MODEL, common_rows, summary_table
 from hnsim.analysis.skill import discrepancy_seed, later_values, published_forecast, score_task
 from hnsim.data.series import activity_series, caseload_series
 from hnsim.experiment.discrepancy import discrepancy_known_at
+from hnsim.plots.skill import series_label
 from hnsim.results.skill import TaskOutcome, task_outcomes
 
 HEADLINE = ("ehcp_total", "assessment_requests_calendar_year", "new_ehcps_calendar_year")
@@ -42,12 +45,40 @@ def variants(outcome: TaskOutcome, steps: Discrepancy, seed: int) -> dict[str, p
             "forecast": published_forecast(simulated, training, origin, steps, task_seed)}
 
 
+def steps_table(sen2_dir: Path, origins: tuple[int, ...] = (2016, 2017, 2018)) -> None:
+    """The sd of the steps of every series at each origin, how many, and which were borrowed."""
+    known = {origin: discrepancy_known_at(sen2_dir, origin) for origin in origins}
+    print("| series | " + " | ".join(f"origin {o}: sd, steps" for o in origins) + " |")
+    print("|---|" + "---|" * len(origins))
+    for series in sorted(known[origins[0]].steps, key=series_label):
+        cells = []
+        for origin in origins:
+            steps, source = known[origin].steps[series], known[origin].sources[series]
+            if not len(steps):
+                cells.append(f"none ({source.split(': ', 1)[1]}): anchored only")
+                continue
+            cell = f"{steps.std(ddof=1):.3f}, {len(steps):,}"
+            if source.startswith("borrowed"):
+                lender = source.split(" of ", 1)[1].split(",", 1)[0]
+                cell += f" borrowed from {series_label(lender).split(',')[0]} ({source.rsplit('(', 1)[1].rstrip(')')})"
+            cells.append(cell)
+        print(f"| {series_label(series)} | " + " | ".join(cells) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("directory", type=Path)
+    parser.add_argument("directory", type=Path, nargs="?")
     parser.add_argument("--sen2", type=Path, default=None, help="SEN2 files (default: the run's, from its manifest)")
     parser.add_argument("--write", type=Path, default=None, help="also write each variant's skill.parquet under this directory (for tables.py)")
+    parser.add_argument("--steps", action="store_true", help="print the table of the steps known at each origin (needs --sen2) instead")
     args = parser.parse_args()
+    if args.steps:
+        if args.sen2 is None:
+            parser.error("--steps needs --sen2")
+        steps_table(args.sen2)
+        return
+    if args.directory is None:
+        parser.error("give a skill directory, or --steps")
     manifest = json.loads((args.directory / "manifest.json").read_text(encoding="utf-8"))
     sen2_dir = args.sen2 or Path(manifest.get("sen2_dir") or manifest["discrepancy_sen2_dir"])
     seed = int(manifest["seed"])

@@ -22,7 +22,8 @@ an authority's own history and to the nation; the steps carry how far authoritie
 from it. They are resampled (so their heavy tails come through), independently by member, draw
 and year, after winsorising at the 1st and 99th percentiles and shifting them so that ``exp(e)``
 has mean one: the discrepancy then widens a member's band without moving its mean. A series with
-too few published changes borrows the steps of :data:`BORROWED`.
+too few published changes borrows the steps of :data:`BORROWED`. A published value below
+:data:`MIN_BASE` anchors by the member's miss in plans rather than by a ratio, for the same reason.
 
 Pure functions of tables.
 """
@@ -42,9 +43,15 @@ MIN_STEPS = 100
 MIN_BASE = 20
 #: Steps are winsorised at these quantiles of their pool.
 WINSOR = (0.01, 0.99)
-#: A series with too few published changes at an origin borrows the steps of another: requests
-#: for assessment (published from 2016) those of new plans, the closest activity series.
-BORROWED = {"assessment_requests_calendar_year": "new_ehcps_calendar_year"}
+#: A series with too few published changes at an origin borrows the steps of the closest series
+#: that has enough: requests for assessment (published from 2016) those of new plans, the closest
+#: activity series; the 20-25 band and the FE group (a handful of plans each before the 2014 reforms
+#: reached them, so no changes from 20 plans until 2016-17) those of the 16-19 band, the age group
+#: next to the one and most of the other. Without a lender such a series would be forecast with no
+#: discrepancy at all: a band as narrow as the members', for the series whose years are least known.
+BORROWED = {"assessment_requests_calendar_year": "new_ehcps_calendar_year",
+            "ehcp_age_20_25": "ehcp_age_16_19",
+            "ehcp_post16": "ehcp_age_16_19"}
 #: Steps are taken from published changes from this census or calendar year on.
 FIRST_YEAR = 2011
 #: Draws of the discrepancy per member: each member's path is forecast this many times.
@@ -55,7 +62,7 @@ STEP_COLUMNS = ["series", "year", "authority", "step"]
 def settings() -> dict[str, object]:
     """What fixes the discrepancy given the data (for a run's design hash)."""
     return {"min_steps": MIN_STEPS, "min_base": MIN_BASE, "winsor": WINSOR, "borrowed": BORROWED, "first_year": FIRST_YEAR,
-            "draws_per_member": DRAWS_PER_MEMBER, "version": 2}
+            "draws_per_member": DRAWS_PER_MEMBER, "version": 3}
 
 
 @dataclass(frozen=True)
@@ -143,9 +150,9 @@ def with_discrepancy(simulated: pd.DataFrame, training: pd.DataFrame, last_known
     ``simulated``: ensembles of the simulated series (:data:`ENSEMBLE_COLUMNS`), including horizon 0
     (the year ``last_known[series]``) where the model simulated it. ``training``: ``series, year,
     value`` published at the origin. Each member becomes ``draws`` members (``member x draws + j``).
-    Where the member's value or the published value at horizon 0 is zero or missing the anchor is
-    additive (the member's miss in plans), floored at zero; with no published value at horizon 0 it
-    is not anchored. Series ``i`` (in sorted order) draws from ``seed + [i]``.
+    Where the member's value at horizon 0 is zero or missing, or the published value is below
+    :data:`MIN_BASE` (a count starting up), the anchor is additive (the member's miss in plans),
+    floored at zero; with no published value at horizon 0 it is not anchored. Series ``i`` (in sorted order) draws from ``seed + [i]``.
     """
     base = [seed] if isinstance(seed, int) else list(seed)
     frames = []
@@ -162,7 +169,9 @@ def with_discrepancy(simulated: pd.DataFrame, training: pd.DataFrame, last_known
         shift = np.zeros(len(wide))
         if observed is not None and anchor_year in wide.columns:
             start = wide[anchor_year].to_numpy(dtype=float)
-            multiplicative = (start > 0) & (observed > 0)
+            # a count starting up (fewer than MIN_BASE, as for the steps) is no level to scale a path
+            # by: four plans published against twelve simulated would cut every later year to a third
+            multiplicative = (start > 0) & (observed >= MIN_BASE)
             ratio = np.where(multiplicative, observed / np.where(start > 0, start, 1.0), 1.0)
             shift = np.where(multiplicative, 0.0, observed - start)
         rng = np.random.default_rng([*base, i])
