@@ -95,6 +95,23 @@ def test_a_task_prepared_from_the_full_files_equals_one_prepared_from_files_cut_
     assert everything["assessment"]["refusal_probability"] != full.config["assessment"]["refusal_probability"]
 
 
+def test_the_design_hash_changes_with_the_inputs_drawn_across_members(monkeypatch):
+    """A resumed run must not mix tasks drawn with another damping range or request-growth fallback."""
+    import hnsim.experiment.national as national
+    import hnsim.experiment.skill as skill
+    from hnsim.experiment.skill_task import fit_calibration
+
+    design = SkillDesign(FIXTURE, origins=(2016,), last_year=2019).resolved()
+    template = Path(design.template).read_bytes()
+    before = design.design_hash(template, fit_calibration)
+    national_before = national.NationalDesign(FIXTURE).resolved().design_hash()
+    wider = ({**national.UNCERTAIN[0], "low": 0.5},)
+    monkeypatch.setattr(skill, "UNCERTAIN", wider)
+    monkeypatch.setattr(national, "UNCERTAIN", wider)
+    assert design.design_hash(template, fit_calibration) != before
+    assert national.NationalDesign(FIXTURE).resolved().design_hash() != national_before
+
+
 def test_observed_tables_are_cut_at_the_origin_by_kind():
     observed = pd.DataFrame({"financial_year": ["2016-17", "2017-18", "2016-17", "2017-18", "2016-17", "2017-18"],
                              "metric": ["ehcp_total", "ehcp_total", "new_ehcps_calendar_year", "new_ehcps_calendar_year", "spend_total", "spend_total"],

@@ -92,7 +92,8 @@ class NationalDesign:
             digest.update((Path(self.sen2_dir) / sen2.FILES[key].filename).read_bytes())
         digest.update(template_text if template_text is not None else Path(self.template).read_bytes())
         fields = {k: v for k, v in asdict(self).items() if k not in ("sen2_dir", "template")}
-        spec = {"design": fields, "metrics": METRICS, "free": FREE_PARAMETERS, "fit_until": self.fit_until()}
+        spec = {"design": fields, "metrics": METRICS, "free": FREE_PARAMETERS, "uncertain": UNCERTAIN, "fallback_growth": FALLBACK_GROWTH,
+                "fit_until": self.fit_until()}
         digest.update(json.dumps(spec, sort_keys=True, default=str).encode())
         return digest.hexdigest()
 

@@ -143,7 +143,8 @@ class RollingDesign:
         digest.update(json.dumps(discrepancy_settings(), sort_keys=True).encode())
         fields = {k: v for k, v in asdict(self).items() if k not in ("config", "data_dir", "origins", "sen2_dir")}
         naive = {k: getattr(naive_module, k) for k in ("NAIVE_FORECASTERS", "MIN_STEP_SD", "FALLBACK_RELATIVE_SD", "MIN_OLS_VALUES", "MIN_ETS_VALUES")}
-        digest.update(json.dumps({"design": fields, "series": SERIES, "naive": naive, "calibrate": f"{calibrate.__module__}.{calibrate.__qualname__}"}, sort_keys=True).encode())
+        digest.update(json.dumps({"design": fields, "series": SERIES, "naive": naive, "fallback_growth": FALLBACK_GROWTH,
+                                  "calibrate": f"{calibrate.__module__}.{calibrate.__qualname__}"}, sort_keys=True).encode())
         return digest.hexdigest()
 
 

@@ -44,7 +44,7 @@ from hnsim.data.vantage import write_vantage
 from hnsim.errors import InputError
 from hnsim.experiment.discrepancy import discrepancy_known_at
 from hnsim.experiment.executors import Pool
-from hnsim.experiment.national import FREE_PARAMETERS, calibration_section, demand_growth_prior, census_caseloads, national_authorities
+from hnsim.experiment.national import FALLBACK_GROWTH, FREE_PARAMETERS, UNCERTAIN, calibration_section, demand_growth_prior, census_caseloads, national_authorities
 from hnsim.experiment.skill_run import SkillResult, TaskSpec, run_specs
 from hnsim.experiment.skill_task import Calibrate, SkillTask, fit_calibration, slug
 from hnsim.results import store
@@ -95,8 +95,8 @@ class SkillDesign:
         digest.update(template_text)
         fields = {k: v for k, v in asdict(self).items() if k not in ("sen2_dir", "template", "origins")}
         naive = {k: getattr(naive_module, k) for k in ("NAIVE_FORECASTERS", "MIN_STEP_SD", "FALLBACK_RELATIVE_SD", "MIN_OLS_VALUES", "MIN_ETS_VALUES")}
-        spec = {"design": fields, "free": FREE_PARAMETERS, "series": SERIES, "naive": naive, "calibrate": f"{calibrate.__module__}.{calibrate.__qualname__}",
-                "discrepancy": discrepancy_settings()}
+        spec = {"design": fields, "free": FREE_PARAMETERS, "uncertain": UNCERTAIN, "fallback_growth": FALLBACK_GROWTH, "series": SERIES, "naive": naive,
+                "calibrate": f"{calibrate.__module__}.{calibrate.__qualname__}", "discrepancy": discrepancy_settings()}
         digest.update(json.dumps(spec, sort_keys=True, default=str).encode())
         return digest.hexdigest()
 
