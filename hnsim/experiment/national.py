@@ -21,6 +21,7 @@ England's total is summed replication by replication.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 import json
@@ -36,10 +37,13 @@ from hnsim.experiment.progress import progress_bar
 
 from hnsim.analysis import national as tables
 from hnsim.analysis.calibration_targets import RULES
+from hnsim.analysis.leaving import BOUNDS as LEAVING_BOUNDS
+from hnsim.analysis.leaving import FIRST_YEAR as LEAVING_FIRST_YEAR
+from hnsim.analysis.leaving import leaving_past_19
 from hnsim.config import apply_overrides, validate
 from hnsim.data import sen2
 from hnsim.data.errors import DataError
-from hnsim.data.series import activity_series, caseload_series
+from hnsim.data.series import activity_series, caseload_series, every_authority
 from hnsim.data.starter import NOT_GIVEN, TEMPLATE, starter_config
 from hnsim.errors import InputError
 from hnsim.experiment.calibrate import fit
@@ -92,7 +96,7 @@ class NationalDesign:
             digest.update((Path(self.sen2_dir) / sen2.FILES[key].filename).read_bytes())
         digest.update(template_text if template_text is not None else Path(self.template).read_bytes())
         fields = {k: v for k, v in asdict(self).items() if k not in ("sen2_dir", "template")}
-        spec = {"design": fields, "metrics": METRICS, "free": FREE_PARAMETERS, "uncertain": UNCERTAIN, "fallback_growth": FALLBACK_GROWTH,
+        spec = {"design": fields, "metrics": METRICS, "free": FREE_PARAMETERS, "uncertain": UNCERTAIN, "fallback_growth": FALLBACK_GROWTH, "post19_leaving": POST19_LEAVING,
                 "fit_until": self.fit_until()}
         digest.update(json.dumps(spec, sort_keys=True, default=str).encode())
         return digest.hexdigest()
@@ -138,11 +142,44 @@ def demand_growth_prior(sen2_dir: Path, old_la_code: str, origin: int) -> tuple[
     return mean, sd, f"assumption: {mean:+.0%} ± {sd:.0%} a year, modest growth with a wide spread; too few years of requests or new plans to pool"
 
 
+#: The starter's yearly leaving rate of plans past 19, set from every authority's SEN2 age bands
+#: known at the origin (:func:`with_post19_leaving`); the template's value is its prior mean.
+POST19_LEAVING_PATH = "ehcp.leave_education_rate.value.post19"
+#: The prior sd of that rate: the template's value is an assumption, not a measurement.
+POST19_LEAVING_PRIOR_SD = 0.2
+#: What fixes that estimate given the files (for the design hashes).
+POST19_LEAVING = {"path": POST19_LEAVING_PATH, "prior_sd": POST19_LEAVING_PRIOR_SD, "first_year": LEAVING_FIRST_YEAR, "bounds": LEAVING_BOUNDS, "interval": 0.9}
+
+
+@functools.lru_cache(maxsize=8)
+def _every_authority_series(directory: str) -> pd.DataFrame:
+    return every_authority(directory, national_authorities(Path(directory))).rename(columns={"metric": "series"})
+
+
+def with_post19_leaving(data: dict[str, Any], sen2_dir: str | Path, last_year: int) -> dict[str, Any] | None:
+    """Set the starter ``data``'s leaving rate past 19 to the estimate from every authority's age
+    bands in ``sen2_dir`` up to January ``last_year`` (:func:`hnsim.analysis.leaving.leaving_past_19`,
+    the template's value as prior mean) and return the calibration's ``uncertain`` entry that draws
+    it across members over its 90% interval; None for a template without the rate."""
+    try:
+        prior = float(lookup(data, POST19_LEAVING_PATH))
+    except KeyError:
+        return None
+    estimate = leaving_past_19(_every_authority_series(str(Path(sen2_dir).resolve())), last_year, (prior, POST19_LEAVING_PRIOR_SD))
+    rates = data["ehcp"]["leave_education_rate"]
+    rates["value"]["post19"] = round(estimate.rate, 6)
+    rates["source"] = f"{rates['source']}; post19: {estimate.source}, known in January {last_year}"
+    low = max(LEAVING_BOUNDS[0], estimate.rate - 1.645 * estimate.sd)
+    high = min(LEAVING_BOUNDS[1], estimate.rate + 1.645 * estimate.sd)
+    return {"path": POST19_LEAVING_PATH, "low": round(low, 6), "high": round(high, 6),
+            "source": f"the estimate's 90% interval (sd {estimate.sd:.3f}): {estimate.source}"}
+
+
 def calibration_section(data: dict[str, Any], growth_prior: tuple[float, float, str] | None = None, members: int = 20,
-                        design_points: int = 24, waves: int = 3) -> dict[str, Any]:
+                        design_points: int = 24, waves: int = 3, uncertain_extra: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
     """The ``calibration:`` section for a starter config: FREE_PARAMETERS around its own values,
-    the request growth with its pooled prior, the UNCERTAIN inputs, and a history-matched
-    posterior ensemble of ``members`` parameter sets.
+    the request growth with its pooled prior, the UNCERTAIN inputs (and ``uncertain_extra``), and a
+    history-matched posterior ensemble of ``members`` parameter sets.
 
     Replaces any section inherited from the template, whose ranges are Gloucestershire's.
     """
@@ -170,6 +207,7 @@ def calibration_section(data: dict[str, Any], growth_prior: tuple[float, float, 
         except KeyError:
             continue
         uncertain.append(dict(u))
+    uncertain.extend(dict(u) for u in uncertain_extra)
     return {"free": free, "method": "history_matching", "uncertain": uncertain,
             "ensemble": {"members": members, "design_points": design_points, "waves": waves}}
 
@@ -231,7 +269,9 @@ def prepare(design: NationalDesign, auth: sen2.Authority) -> AuthorityTask:
     and its observed series. Raises DataError or ConfigError when the files cannot give one."""
     data, _warnings = starter_config(design.sen2_dir, auth.old_la_code, design.template)
     fit_until = design.fit_until()
-    data["calibration"] = calibration_section(data, demand_growth_prior(design.sen2_dir, auth.old_la_code, fit_until + 1), members=design.replications)
+    leaving = with_post19_leaving(data, design.sen2_dir, fit_until)
+    data["calibration"] = calibration_section(data, demand_growth_prior(design.sen2_dir, auth.old_la_code, fit_until + 1), members=design.replications,
+                                              uncertain_extra=(leaving,) if leaving else ())
     data = apply_overrides(data, {"simulation.seed": design.seed, "simulation.end_date": f"{design.horizon}-03-31"})
     validate(data, f"starter config for {auth.label}")
     observed = pd.concat([caseload_series(design.sen2_dir, auth), activity_series(design.sen2_dir, auth)], ignore_index=True)

@@ -44,7 +44,7 @@ from hnsim.data.vantage import write_vantage
 from hnsim.errors import InputError
 from hnsim.experiment.discrepancy import discrepancy_known_at
 from hnsim.experiment.executors import Pool
-from hnsim.experiment.national import FALLBACK_GROWTH, FREE_PARAMETERS, UNCERTAIN, calibration_section, demand_growth_prior, census_caseloads, national_authorities
+from hnsim.experiment.national import FALLBACK_GROWTH, FREE_PARAMETERS, POST19_LEAVING, UNCERTAIN, calibration_section, with_post19_leaving, demand_growth_prior, census_caseloads, national_authorities
 from hnsim.experiment.skill_run import SkillResult, TaskSpec, run_specs
 from hnsim.experiment.skill_task import Calibrate, SkillTask, fit_calibration, slug
 from hnsim.results import store
@@ -95,7 +95,7 @@ class SkillDesign:
         digest.update(template_text)
         fields = {k: v for k, v in asdict(self).items() if k not in ("sen2_dir", "template", "origins")}
         naive = {k: getattr(naive_module, k) for k in ("NAIVE_FORECASTERS", "MIN_STEP_SD", "FALLBACK_RELATIVE_SD", "MIN_OLS_VALUES", "MIN_ETS_VALUES")}
-        spec = {"design": fields, "free": FREE_PARAMETERS, "uncertain": UNCERTAIN, "fallback_growth": FALLBACK_GROWTH, "series": SERIES, "naive": naive,
+        spec = {"design": fields, "free": FREE_PARAMETERS, "uncertain": UNCERTAIN, "fallback_growth": FALLBACK_GROWTH, "post19_leaving": POST19_LEAVING, "series": SERIES, "naive": naive,
                 "calibrate": f"{calibrate.__module__}.{calibrate.__qualname__}", "discrepancy": discrepancy_settings()}
         digest.update(json.dumps(spec, sort_keys=True, default=str).encode())
         return digest.hexdigest()
@@ -128,7 +128,9 @@ def prepare(design: SkillDesign, old_la_code: str, origin: int, vantages: Vantag
     vantage_dir = vantages.at(origin)
     auth = sen2.find_authority(vantage_dir, old_la_code)
     data, _warnings = starter_config(vantage_dir, auth.old_la_code, design.template)
-    data["calibration"] = calibration_section(data, demand_growth_prior(vantage_dir, auth.old_la_code, origin), members=design.replications)
+    leaving = with_post19_leaving(data, vantage_dir, origin)
+    data["calibration"] = calibration_section(data, demand_growth_prior(vantage_dir, auth.old_la_code, origin), members=design.replications,
+                                              uncertain_extra=(leaving,) if leaving else ())
     data = apply_overrides(data, {"simulation.seed": design.seed, "simulation.end_date": f"{design.last_year + 1}-03-31"})
     validate(data, f"starter config for {auth.label} at origin {origin}")
     observed = pd.concat([caseload_series(vantage_dir, auth), activity_series(vantage_dir, auth)], ignore_index=True)
