@@ -152,7 +152,8 @@ def with_discrepancy(simulated: pd.DataFrame, training: pd.DataFrame, last_known
     value`` published at the origin. Each member becomes ``draws`` members (``member x draws + j``).
     Where the member's value at horizon 0 is zero or missing, or the published value is below
     :data:`MIN_BASE` (a count starting up), the anchor is additive (the member's miss in plans),
-    floored at zero; with no published value at horizon 0 it is not anchored. Series ``i`` (in sorted order) draws from ``seed + [i]``.
+    floored at zero; with no published value at horizon 0 it is not anchored. Series ``i`` (in
+    sorted order) draws from ``seed + [i]``.
     """
     base = [seed] if isinstance(seed, int) else list(seed)
     frames = []

@@ -151,6 +151,12 @@ POST19_LEAVING_PRIOR_SD = 0.2
 POST19_LEAVING = {"path": POST19_LEAVING_PATH, "prior_sd": POST19_LEAVING_PRIOR_SD, "first_year": LEAVING_FIRST_YEAR, "bounds": LEAVING_BOUNDS, "interval": 0.9}
 
 
+def every_authority_series(sen2_dir: str | Path) -> pd.DataFrame:
+    """``authority, series, year, value`` of every authority of :func:`national_authorities` in the
+    SEN2 files of ``sen2_dir``; read once per directory for the life of the process."""
+    return _every_authority_series(str(Path(sen2_dir).resolve()))
+
+
 @functools.lru_cache(maxsize=8)
 def _every_authority_series(directory: str) -> pd.DataFrame:
     return every_authority(directory, national_authorities(Path(directory))).rename(columns={"metric": "series"})
@@ -165,7 +171,7 @@ def with_post19_leaving(data: dict[str, Any], sen2_dir: str | Path, last_year: i
         prior = float(lookup(data, POST19_LEAVING_PATH))
     except KeyError:
         return None
-    estimate = leaving_past_19(_every_authority_series(str(Path(sen2_dir).resolve())), last_year, (prior, POST19_LEAVING_PRIOR_SD))
+    estimate = leaving_past_19(every_authority_series(sen2_dir), last_year, (prior, POST19_LEAVING_PRIOR_SD))
     rates = data["ehcp"]["leave_education_rate"]
     rates["value"]["post19"] = round(estimate.rate, 6)
     rates["source"] = f"{rates['source']}; post19: {estimate.source}, known in January {last_year}"
