@@ -125,6 +125,29 @@ def test_census_stocks_and_age_bands_recounted_from_the_spells(run):
             assert metrics[f"ehcp_age_{band}"][i] == sum(low <= a <= high for a in ages), (band, year)
 
 
+def test_new_plans_by_age_band_recounted_from_each_childs_birth_date(run):
+    """New plans by age band (age on the 31 August before the plan, as SEN2's new plans by age)
+    counted again from the events and birth dates, and the bands adding up to every new plan."""
+    config, params, log, _, events = run
+    metrics = annual_metrics(log, params)
+    start = config.simulation.start_date
+    births = [start + dt.timedelta(days=int(np.floor(b))) for b in log.child_birth_day]
+    plans = events[events.code == R.EV_NEW_EHCP]
+    bands = (("under5", 0, 4), ("5_10", 5, 10), ("11_15", 11, 15), ("16_25", 16, 99))
+    for year in range(start.year + 1, config.simulation.end_date.year):
+        first, last = (dt.date(year, 1, 1) - start).days, (dt.date(year + 1, 1, 1) - start).days
+        in_year = plans[(plans.day >= first) & (plans.day < last)]
+        ages = []
+        for day, c in zip(in_year.day, in_year.child):
+            on = start + dt.timedelta(days=int(np.floor(day)))
+            august = dt.date(on.year if (on.month, on.day) > (8, 31) else on.year - 1, 8, 31)
+            ages.append(august.year - births[c].year - ((8, 31) < (births[c].month, births[c].day)))
+        i = year - 1 - start.year  # calendar year Y is reported against financial year (Y-1)-YY
+        assert sum(metrics[f"new_ehcps_age_{band}_calendar_year"][i] for band, _, _ in bands) == metrics["new_ehcps_calendar_year"][i] == len(in_year) > 0
+        for band, low, high in bands:
+            assert metrics[f"new_ehcps_age_{band}_calendar_year"][i] == sum(low <= a <= high for a in ages), (band, year)
+
+
 def test_plans_within_20_weeks_recomputed_from_each_childs_request(run):
     _, params, log, _, events = run
     metrics = annual_metrics(log, params)

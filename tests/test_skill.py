@@ -112,6 +112,26 @@ def test_the_design_hash_changes_with_the_inputs_drawn_across_members(monkeypatc
     assert national.NationalDesign(FIXTURE).resolved().design_hash() != national_before
 
 
+def test_the_design_hash_changes_with_the_calibration_targets(monkeypatch):
+    """A resumed skill, national or rolling run must not mix tasks fitted to other targets."""
+    import hnsim.analysis.calibration_targets as targets
+    import hnsim.experiment.national as national
+    from hnsim.experiment.rolling import RollingDesign
+    from hnsim.experiment.skill_task import fit_calibration
+
+    design = SkillDesign(FIXTURE, origins=(2016,), last_year=2019).resolved()
+    template = Path(design.template).read_bytes()
+    rolling = RollingDesign(Path("configs/gloucestershire.yaml"), Path("data/gloucestershire"), origins=(2016,))
+    before = (design.design_hash(template, fit_calibration), national.NationalDesign(FIXTURE).resolved().design_hash(),
+              rolling.design_hash(b"config", fit_calibration))
+    rules = dict(targets.RULES)
+    rules["new_ehcps_age_under5_calendar_year"] = targets.Rule(0.15, 10.0, 1.0)  # another weight
+    monkeypatch.setattr(targets, "RULES", rules)
+    after = (design.design_hash(template, fit_calibration), national.NationalDesign(FIXTURE).resolved().design_hash(),
+             rolling.design_hash(b"config", fit_calibration))
+    assert all(a != b for a, b in zip(after, before))
+
+
 def test_observed_tables_are_cut_at_the_origin_by_kind():
     observed = pd.DataFrame({"financial_year": ["2016-17", "2017-18", "2016-17", "2017-18", "2016-17", "2017-18"],
                              "metric": ["ehcp_total", "ehcp_total", "new_ehcps_calendar_year", "new_ehcps_calendar_year", "spend_total", "spend_total"],

@@ -42,6 +42,10 @@ LABELS = {
     "cumulative_deficit": "cumulative deficit at 31 March (£)",
     "in_year_balance": "in-year balance (£)",
     "ehcp_post16_specialist": "EHCPs in specialist post-16 institutions (January)",
+    "new_ehcps_age_under5_calendar_year": "new EHCPs aged under 5 (calendar year)",
+    "new_ehcps_age_5_10_calendar_year": "new EHCPs aged 5-10 (calendar year)",
+    "new_ehcps_age_11_15_calendar_year": "new EHCPs aged 11-15 (calendar year)",
+    "new_ehcps_age_16_25_calendar_year": "new EHCPs aged 16-25 (calendar year)",
 }
 #: The series a backtest's error is averaged over: January totals, requests and new plans.
 HEADLINE = ("ehcp_total", "assessment_requests_calendar_year", "new_ehcps_calendar_year")
@@ -71,6 +75,12 @@ RULES: dict[str, Rule] = {
     "ehcp_age_16_19": Rule(0.10, 0.0, 0.5),
     "ehcp_age_20_25": Rule(0.25, 15.0, 0.25),
     "ehcps_ceased_calendar_year": Rule(0.25, 0.0, 0.25),
+    # new plans by age band: the age mix of demand (a plan made at 3 is held far longer than one
+    # made at 13, so the mix sets how fast the caseload grows); the total is fitted above
+    "new_ehcps_age_under5_calendar_year": Rule(0.15, 10.0, 0.5),
+    "new_ehcps_age_5_10_calendar_year": Rule(0.15, 10.0, 0.5),
+    "new_ehcps_age_11_15_calendar_year": Rule(0.15, 10.0, 0.5),
+    "new_ehcps_age_16_25_calendar_year": Rule(0.25, 10.0, 0.25),
     "mainstream_to_special_moves_calendar_year": Rule(0.25, 10.0, 0.0),
     "assessments_refused_calendar_year": Rule(0.25, 10.0, 0.0, how="input"),
     "assessed_no_plan_calendar_year": Rule(0.25, 10.0, 0.0, how="input"),
@@ -92,6 +102,13 @@ REQUIRED_YEARS = {
     "spend_total": range(2019, 2020),
     "cumulative_deficit": range(2019, 2020),
 }
+
+
+def rules_settings() -> dict[str, object]:
+    """Every rule that turns published figures into targets, as plain data: a run's design hash
+    includes it, so a resumed run cannot mix tasks fitted to other targets."""
+    return {"rules": {k: asdict(v) for k, v in sorted(RULES.items())}, "share": asdict(SHARE_RULE), "other_share": asdict(OTHER_SHARE_RULE),
+            "required_years": {k: [r.start, r.stop] for k, r in sorted(REQUIRED_YEARS.items())}}
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,10 @@ MAX_PROBLEMS = 20
 def allowed_metrics() -> tuple[str, ...]:
     """Every metric name an observed file may use: the model's metrics (docs/metrics.md) and :data:`OBSERVED_ONLY`."""
     from hnsim.config.schema import NEEDS, SPEND_LINES
-    from hnsim.model.metrics import AGE_BANDS, CALENDAR_YEAR_FLOWS, FLOWS, STOCKS
+    from hnsim.model.metrics import AGE_BANDS, CALENDAR_YEAR_FLOWS, FLOWS, NEW_PLAN_AGE_BANDS, STOCKS
 
     names = set(STOCKS) | set(FLOWS) | {name for name, _, _ in AGE_BANDS}
+    names |= {f"{name}{suffix}" for name, _, _ in NEW_PLAN_AGE_BANDS for suffix in ("", "_calendar_year")}
     names |= {f"ehcp_need_{n.lower()}" for n in NEEDS}
     names |= {f"{n}_calendar_year" for n in CALENDAR_YEAR_FLOWS}
     names |= {f"spend_{line}" for line in SPEND_LINES}

@@ -6,7 +6,7 @@ source, year, kind``):
 - the January caseload (``kind`` census): ``ehcp_total`` and the age bands from
   ``sen2_age_caseload.csv``, the settings from ``sen2_estab_caseload.csv``;
 - assessment activity by calendar year (``kind`` calendar_year, metrics ending ``_calendar_year``)
-  from ``sen2_mi.csv`` and ``sen2_age_new_plans.csv``.
+  from ``sen2_mi.csv`` and ``sen2_age_new_plans.csv`` (new plans in all and by age band).
 
 Counts are statements and EHC plans together, as the model does not tell them apart: caseloads use
 ``Total_all`` and activity adds DfE's statement column to its EHC column where both are published.
@@ -30,6 +30,14 @@ AGE_METRICS = {
     "Age 11 to 15": "ehcp_age_11_15",
     "Age 16 to 19": "ehcp_age_16_19",
     "Age 20 to 25": "ehcp_age_20_25",
+}
+
+#: hnsim calendar-year metric of new plans by age band -> sen2_age_new_plans.csv characteristic_age values added.
+NEW_PLAN_AGE_METRICS: dict[str, tuple[str, ...]] = {
+    "new_ehcps_age_under5_calendar_year": ("Under 5",),
+    "new_ehcps_age_5_10_calendar_year": ("Age 5 to 10",),
+    "new_ehcps_age_11_15_calendar_year": ("Age 11 to 15",),
+    "new_ehcps_age_16_25_calendar_year": ("Age 16 to 19", "Age 20 to 25"),
 }
 
 #: hnsim setting metric -> (establishment_group, establishment types or "*" for the whole group), and a note.
@@ -117,6 +125,12 @@ def activity_series(directory: str | Path, la: sen2.Authority | str) -> pd.DataF
     for r in new[new["characteristic_age"] == "Total"].itertuples():
         if pd.notna(r.plans):
             rows.append(_row(r.year, "new_ehcps_calendar_year", r.plans, f"SEN2 sen2_age_new_plans.csv Total_new_all, characteristic_age 'Total', {r.source_la}", "calendar_year"))
+    for metric, bands in NEW_PLAN_AGE_METRICS.items():
+        for year, group in new[new["characteristic_age"].isin(bands)].groupby("year"):
+            # a band DfE suppressed or did not publish leaves the year out, not a zero
+            if len(group) == len(bands) and group["plans"].notna().all():
+                rows.append(_row(int(year), metric, float(group["plans"].sum()),
+                                 f"SEN2 sen2_age_new_plans.csv Total_new_all, characteristic_age {' + '.join(repr(b) for b in bands)}, {group['source_la'].iloc[0]}", "calendar_year"))
     out = pd.DataFrame(rows, columns=list(COLUMNS))
     return out.sort_values(["year", "metric"], kind="stable").reset_index(drop=True)
 

@@ -36,7 +36,7 @@ import yaml
 from hnsim.experiment.progress import progress_bar
 
 from hnsim.analysis import national as tables
-from hnsim.analysis.calibration_targets import RULES
+from hnsim.analysis.calibration_targets import RULES, rules_settings
 from hnsim.analysis.leaving import BOUNDS as LEAVING_BOUNDS
 from hnsim.analysis.leaving import FIRST_YEAR as LEAVING_FIRST_YEAR
 from hnsim.analysis.leaving import leaving_past_19
@@ -97,7 +97,7 @@ class NationalDesign:
         digest.update(template_text if template_text is not None else Path(self.template).read_bytes())
         fields = {k: v for k, v in asdict(self).items() if k not in ("sen2_dir", "template")}
         spec = {"design": fields, "metrics": METRICS, "free": FREE_PARAMETERS, "uncertain": UNCERTAIN, "fallback_growth": FALLBACK_GROWTH, "post19_leaving": POST19_LEAVING,
-                "fit_until": self.fit_until()}
+                "targets": rules_settings(), "fit_until": self.fit_until()}
         digest.update(json.dumps(spec, sort_keys=True, default=str).encode())
         return digest.hexdigest()
 
@@ -106,6 +106,7 @@ class NationalDesign:
 #: or absolute, log scale). Scale-free, so one list serves Rutland and Kent. The request growth's
 #: prior comes from the pooled SEN2 trends (:func:`demand_growth_prior`).
 FREE_PARAMETERS: tuple[tuple[str, str, float, float, bool], ...] = (
+    ("sen_support.request_rate.value.early_years", "times", 0.4, 2.5, True),
     ("sen_support.request_rate.value.primary", "times", 0.4, 2.5, True),
     ("sen_support.request_rate.value.secondary", "times", 0.4, 2.5, True),
     ("trends.requests.growth_per_year.value", "absolute", -0.1, 0.45, False),

@@ -28,6 +28,7 @@ import pandas as pd
 import yaml
 
 from hnsim.analysis import naive as naive_module
+from hnsim.analysis.calibration_targets import rules_settings
 from hnsim.analysis.discrepancy import settings as discrepancy_settings
 from hnsim.analysis.skill import SERIES, later_values, series_table
 from hnsim.config import apply_overrides, validate
@@ -144,7 +145,7 @@ class RollingDesign:
         fields = {k: v for k, v in asdict(self).items() if k not in ("config", "data_dir", "origins", "sen2_dir")}
         naive = {k: getattr(naive_module, k) for k in ("NAIVE_FORECASTERS", "MIN_STEP_SD", "FALLBACK_RELATIVE_SD", "MIN_OLS_VALUES", "MIN_ETS_VALUES")}
         digest.update(json.dumps({"design": fields, "series": SERIES, "naive": naive, "fallback_growth": FALLBACK_GROWTH,
-                                  "calibrate": f"{calibrate.__module__}.{calibrate.__qualname__}"}, sort_keys=True).encode())
+                                  "calibrate": f"{calibrate.__module__}.{calibrate.__qualname__}", "targets": rules_settings()}, sort_keys=True).encode())
         return digest.hexdigest()
 
 

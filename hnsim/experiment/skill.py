@@ -34,6 +34,7 @@ import pandas as pd
 import yaml
 
 from hnsim.analysis import naive as naive_module
+from hnsim.analysis.calibration_targets import rules_settings
 from hnsim.analysis.discrepancy import settings as discrepancy_settings
 from hnsim.analysis.skill import SERIES, later_values, series_table
 from hnsim.config import apply_overrides, validate
@@ -96,7 +97,8 @@ class SkillDesign:
         fields = {k: v for k, v in asdict(self).items() if k not in ("sen2_dir", "template", "origins")}
         naive = {k: getattr(naive_module, k) for k in ("NAIVE_FORECASTERS", "MIN_STEP_SD", "FALLBACK_RELATIVE_SD", "MIN_OLS_VALUES", "MIN_ETS_VALUES")}
         spec = {"design": fields, "free": FREE_PARAMETERS, "uncertain": UNCERTAIN, "fallback_growth": FALLBACK_GROWTH, "post19_leaving": POST19_LEAVING, "series": SERIES, "naive": naive,
-                "calibrate": f"{calibrate.__module__}.{calibrate.__qualname__}", "discrepancy": discrepancy_settings()}
+                "calibrate": f"{calibrate.__module__}.{calibrate.__qualname__}", "discrepancy": discrepancy_settings(),
+                "targets": rules_settings()}
         digest.update(json.dumps(spec, sort_keys=True, default=str).encode())
         return digest.hexdigest()
 

@@ -79,8 +79,9 @@ CALENDAR_YEAR_FLOWS = (
 AGE_BANDS = (("ehcp_age_under5", 0, 4), ("ehcp_age_5_10", 5, 10), ("ehcp_age_11_15", 11, 15), ("ehcp_age_16_19", 16, 19), ("ehcp_age_20_25", 20, PLAN_END_AGE))
 #: The statutory deadline for a final plan, which SEN2's timeliness figure counts against.
 STATUTORY_WEEKS = 20
-#: New plans of young people aged 16-25 (on 31 August before the plan), SEN2's new plans by age.
-NEW_PLAN_AGE_BAND = ("new_ehcps_age_16_25", 16, PLAN_END_AGE)
+#: New plans by age band (age on 31 August before the plan), SEN2's new plans by age; the 16-19 and
+#: 20-25 bands together, as the model's new plans past 16 are few and both come from FE requests.
+NEW_PLAN_AGE_BANDS = (("new_ehcps_age_under5", 0, 4), ("new_ehcps_age_5_10", 5, 10), ("new_ehcps_age_11_15", 11, 15), ("new_ehcps_age_16_25", 16, PLAN_END_AGE))
 
 #: Setting key used for unit costs, by state code.
 COST_KEY = {
@@ -258,12 +259,12 @@ def annual_metrics(log: R.EventLog, params: Parameters) -> dict[str, np.ndarray]
         out[f"{name}_calendar_year"] = np.where(complete, by_cy[:, list(FLOWS[name])].sum(axis=1), np.nan)
 
     plans = ev_code == R.EV_NEW_EHCP
-    name, low, high = NEW_PLAN_AGE_BAND
     plan_age = params.timeline.academic_years(ev_day[plans]) - cohort[np.asarray(log.event_child, dtype=np.int64)[plans]] + RECEPTION_AGE
-    band = (plan_age >= low) & (plan_age <= high)
-    out[name] = np.bincount(fy_index[plans][band], minlength=n_fy).astype(float)
-    in_cy = band & inside[plans]
-    out[f"{name}_calendar_year"] = np.where(complete, np.bincount(cy_index[plans][in_cy], minlength=n_fy), np.nan)
+    for name, low, high in NEW_PLAN_AGE_BANDS:
+        band = (plan_age >= low) & (plan_age <= high)
+        out[name] = np.bincount(fy_index[plans][band], minlength=n_fy).astype(float)
+        in_cy = band & inside[plans]
+        out[f"{name}_calendar_year"] = np.where(complete, np.bincount(cy_index[plans][in_cy], minlength=n_fy), np.nan)
     weeks_to_plan = ev_value[plans] / 7.0
     plan_fy = fy_index[plans]
     issued = np.bincount(plan_fy, minlength=n_fy)
