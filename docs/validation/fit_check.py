@@ -6,8 +6,9 @@ Reruns each stored task's calibrated config (``info["calibrated_configs"]``) for
 ``--members`` members (replication r runs member r) to March 2020, and prints, by calendar or census
 year, the flows and stocks behind the caseload's growth (requests, refusals, assessed without a plan,
 new plans, plans ceased, January totals) summed over the tasks, beside the same series SEN2 publishes
-for those authorities. Years up to the origin (activity to the year before) were fitted; later ones
-were not.
+for those authorities, then the simulated plans ceased in the fitted calendar years from 2015 by
+reason and age (age on the 31 August before, as SEN2 counts ages), a year on average. Years up to
+the origin (activity to the year before) were fitted; later ones were not.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -23,6 +25,8 @@ from hnsim.config import validate
 from hnsim.data.series import activity_series, caseload_series
 from hnsim.experiment.calibration import with_horizon
 from hnsim.model import annual_metrics, compile_parameters, simulate
+from hnsim.model import records as R
+from hnsim.model.metrics import RECEPTION_AGE
 from hnsim.results.skill import task_outcomes
 
 SERIES = {
@@ -35,14 +39,28 @@ SERIES = {
 }
 
 
-def simulated(outcome, members: int) -> pd.DataFrame:
-    """``year, series, value``: the mean over the first ``members`` members of one task's calibrated config."""
+CEASED = {R.EV_CEASED_LEFT_EDUCATION: "left education", R.EV_CEASED_MOVED_AWAY: "moved away", R.EV_CEASED_NEEDS_MET: "needs met", R.EV_CEASED_AGE_25: "reached 25"}
+
+
+def simulated(outcome, members: int, ceased: list[pd.DataFrame] | None = None) -> pd.DataFrame:
+    """``year, series, value``: the mean over the first ``members`` members of one task's calibrated
+    config; each member's plans ceased in the fitted calendar years (``reason, age``, weighted to a
+    year's mean) are appended to ``ceased`` when given."""
     config = validate(with_horizon(yaml.safe_load(outcome.info["calibrated_configs"][0]), int(outcome.info["last_year"])), outcome.info["key"])
     params = compile_parameters(config)
     first = config.simulation.start_date.year
     frames = []
     for member in range(members):
-        metrics = annual_metrics(simulate(config, replication=member, params=params), params)
+        log = simulate(config, replication=member, params=params)
+        metrics = annual_metrics(log, params)
+        if ceased is not None:
+            day, code = np.asarray(log.event_day, dtype=float), np.asarray(log.event_code)
+            child = np.asarray(log.event_child, dtype=np.int64)
+            years = np.array([params.calendar.date(d).year for d in day])
+            last = int(outcome.info["origin"]) - 1
+            keep = np.isin(code, list(CEASED)) & (years >= 2015) & (years <= last)
+            age = params.timeline.academic_years(day[keep]) - np.asarray(log.child_cohort, dtype=np.int64)[child[keep]] + RECEPTION_AGE
+            ceased.append(pd.DataFrame({"reason": [CEASED[c] for c in code[keep]], "age": age, "weight": 1.0 / (members * (last - 2014))}))
         # financial year i holds the January census and the calendar year first + i + 1
         frames.append(pd.DataFrame({"year": [first + 1 + i for i in range(len(metrics["ehcp_total"]))], **{k: metrics[k] for k in SERIES}}))
     mean = pd.concat(frames).groupby("year").mean()
@@ -68,7 +86,8 @@ def main() -> None:
     outcomes = [outcome for _, outcome in task_outcomes(args.directory, args.origin)][: args.tasks]
     if not outcomes:
         parser.error(f"no tasks of origin {args.origin} in {args.directory}")
-    sims = pd.concat([simulated(o, args.members) for o in outcomes])
+    ceased: list[pd.DataFrame] = []
+    sims = pd.concat([simulated(o, args.members, ceased) for o in outcomes])
     pubs = pd.concat([published(sen2_dir, str(o.info["old_la_code"])) for o in outcomes])
     years = sorted(set(sims["year"]) & set(pubs["year"]))
     table = pd.DataFrame({"year": years})
@@ -82,6 +101,13 @@ def main() -> None:
     print("|" + "---|" * len(table.columns))
     for row in table.itertuples(index=False):
         print("| " + " | ".join(str(row[0]) if i == 0 else ("-" if pd.isna(v) else f"{v:,.0f}") for i, v in enumerate(row)) + " |")
+    by_age = pd.concat(ceased).assign(band=lambda d: pd.cut(d["age"], [-1, 15, 16, 18, 19, 30], labels=["under 16", "16", "17-18", "19", "20-25"]))
+    table = by_age.pivot_table(index="reason", columns="band", values="weight", aggfunc="sum", observed=False).fillna(0.0)
+    print(f"\nSimulated plans ceased a year, calendar years 2015-{args.origin - 1}, by reason and age, summed over the tasks\n")
+    print("| reason | " + " | ".join(str(c) for c in table.columns) + " | all |")
+    print("|" + "---|" * (len(table.columns) + 2))
+    for reason, row in table.iterrows():
+        print(f"| {reason} | " + " | ".join(f"{v:,.0f}" for v in row) + f" | {row.sum():,.0f} |")
 
 
 if __name__ == "__main__":
