@@ -95,6 +95,16 @@ def test_a_task_prepared_from_the_full_files_equals_one_prepared_from_files_cut_
     assert everything["assessment"]["refusal_probability"] != full.config["assessment"]["refusal_probability"]
 
 
+def test_the_calibration_budget_is_spent_across_the_waves(tmp_path):
+    """--max-evaluations sets each task's design points (split across three waves), so a larger
+    budget buys more points rather than being only a cap on the default 24 a wave."""
+    for budget, points in ((72, 24), (144, 48), (30, 10), (2, 4)):  # at least the 4 points a wave the schema asks; the budget still caps them
+        design = SkillDesign(FIXTURE, origins=(2016,), last_year=2019, max_evaluations=budget).resolved()
+        task = prepare(design, "916", 2016, Vantages(FIXTURE, tmp_path / str(budget)))
+        ensemble = task.config["calibration"]["ensemble"]
+        assert (ensemble["design_points"], ensemble["waves"]) == (points, 3)
+
+
 def test_the_design_hash_changes_with_the_inputs_drawn_across_members(monkeypatch):
     """A resumed run must not mix tasks drawn with another damping range or request-growth fallback."""
     import hnsim.experiment.national as national

@@ -183,10 +183,13 @@ def with_post19_leaving(data: dict[str, Any], sen2_dir: str | Path, last_year: i
 
 
 def calibration_section(data: dict[str, Any], growth_prior: tuple[float, float, str] | None = None, members: int = 20,
-                        design_points: int = 24, waves: int = 3, uncertain_extra: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
+                        design_points: int | None = None, waves: int = 3, uncertain_extra: tuple[dict[str, Any], ...] = (),
+                        max_evaluations: int = 72) -> dict[str, Any]:
     """The ``calibration:`` section for a starter config: FREE_PARAMETERS around its own values,
     the request growth with its pooled prior, the UNCERTAIN inputs (and ``uncertain_extra``), and a
-    history-matched posterior ensemble of ``members`` parameter sets.
+    history-matched posterior ensemble of ``members`` parameter sets, ``waves`` waves of
+    ``design_points`` each (default: the budget ``max_evaluations`` split across the waves, at least
+    the schema's 4, so a larger budget is spent, not only capped).
 
     Replaces any section inherited from the template, whose ranges are Gloucestershire's.
     """
@@ -216,7 +219,7 @@ def calibration_section(data: dict[str, Any], growth_prior: tuple[float, float, 
         uncertain.append(dict(u))
     uncertain.extend(dict(u) for u in uncertain_extra)
     return {"free": free, "method": "history_matching", "uncertain": uncertain,
-            "ensemble": {"members": members, "design_points": design_points, "waves": waves}}
+            "ensemble": {"members": members, "design_points": design_points or max(4, max_evaluations // waves), "waves": waves}}
 
 
 @dataclass
@@ -278,6 +281,7 @@ def prepare(design: NationalDesign, auth: sen2.Authority) -> AuthorityTask:
     fit_until = design.fit_until()
     leaving = with_post19_leaving(data, design.sen2_dir, fit_until)
     data["calibration"] = calibration_section(data, demand_growth_prior(design.sen2_dir, auth.old_la_code, fit_until + 1), members=design.replications,
+                                              max_evaluations=design.max_evaluations,
                                               uncertain_extra=(leaving,) if leaving else ())
     data = apply_overrides(data, {"simulation.seed": design.seed, "simulation.end_date": f"{design.horizon}-03-31"})
     validate(data, f"starter config for {auth.label}")

@@ -132,6 +132,7 @@ def prepare(design: SkillDesign, old_la_code: str, origin: int, vantages: Vantag
     data, _warnings = starter_config(vantage_dir, auth.old_la_code, design.template)
     leaving = with_post19_leaving(data, vantage_dir, origin)
     data["calibration"] = calibration_section(data, demand_growth_prior(vantage_dir, auth.old_la_code, origin), members=design.replications,
+                                              max_evaluations=design.max_evaluations,
                                               uncertain_extra=(leaving,) if leaving else ())
     data = apply_overrides(data, {"simulation.seed": design.seed, "simulation.end_date": f"{design.last_year + 1}-03-31"})
     validate(data, f"starter config for {auth.label} at origin {origin}")
