@@ -222,6 +222,18 @@ def calibration_section(data: dict[str, Any], growth_prior: tuple[float, float, 
             "ensemble": {"members": members, "design_points": design_points or max(4, max_evaluations // waves), "waves": waves}}
 
 
+def starter_calibration(data: dict[str, Any], sen2_dir: str | Path, old_la_code: str, last_census: int, growth_origin: int,
+                        members: int, max_evaluations: int) -> dict[str, Any]:
+    """Make ``data`` (a starter config) ready to calibrate as every national and skill task is: the
+    leaving rate past 19 estimated from the age bands to January ``last_census``, and the
+    calibration section with the request-growth prior known at ``growth_origin``
+    (:func:`demand_growth_prior`), ``members`` members and the budget ``max_evaluations``."""
+    leaving = with_post19_leaving(data, sen2_dir, last_census)
+    data["calibration"] = calibration_section(data, demand_growth_prior(Path(sen2_dir), old_la_code, growth_origin), members=members,
+                                              max_evaluations=max_evaluations, uncertain_extra=(leaving,) if leaving else ())
+    return data
+
+
 @dataclass
 class AuthorityTask:
     """Everything a worker needs for one authority (plain data: it crosses processes)."""
@@ -279,10 +291,7 @@ def prepare(design: NationalDesign, auth: sen2.Authority) -> AuthorityTask:
     and its observed series. Raises DataError or ConfigError when the files cannot give one."""
     data, _warnings = starter_config(design.sen2_dir, auth.old_la_code, design.template)
     fit_until = design.fit_until()
-    leaving = with_post19_leaving(data, design.sen2_dir, fit_until)
-    data["calibration"] = calibration_section(data, demand_growth_prior(design.sen2_dir, auth.old_la_code, fit_until + 1), members=design.replications,
-                                              max_evaluations=design.max_evaluations,
-                                              uncertain_extra=(leaving,) if leaving else ())
+    starter_calibration(data, design.sen2_dir, auth.old_la_code, fit_until, fit_until + 1, design.replications, design.max_evaluations)
     data = apply_overrides(data, {"simulation.seed": design.seed, "simulation.end_date": f"{design.horizon}-03-31"})
     validate(data, f"starter config for {auth.label}")
     observed = pd.concat([caseload_series(design.sen2_dir, auth), activity_series(design.sen2_dir, auth)], ignore_index=True)

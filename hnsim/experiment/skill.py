@@ -45,7 +45,7 @@ from hnsim.data.vantage import write_vantage
 from hnsim.errors import InputError
 from hnsim.experiment.discrepancy import discrepancy_known_at
 from hnsim.experiment.executors import Pool
-from hnsim.experiment.national import FALLBACK_GROWTH, FREE_PARAMETERS, POST19_LEAVING, UNCERTAIN, calibration_section, with_post19_leaving, demand_growth_prior, census_caseloads, national_authorities
+from hnsim.experiment.national import FALLBACK_GROWTH, FREE_PARAMETERS, POST19_LEAVING, UNCERTAIN, census_caseloads, national_authorities, starter_calibration
 from hnsim.experiment.skill_run import SkillResult, TaskSpec, run_specs
 from hnsim.experiment.skill_task import Calibrate, SkillTask, fit_calibration, slug
 from hnsim.results import store
@@ -130,10 +130,7 @@ def prepare(design: SkillDesign, old_la_code: str, origin: int, vantages: Vantag
     vantage_dir = vantages.at(origin)
     auth = sen2.find_authority(vantage_dir, old_la_code)
     data, _warnings = starter_config(vantage_dir, auth.old_la_code, design.template)
-    leaving = with_post19_leaving(data, vantage_dir, origin)
-    data["calibration"] = calibration_section(data, demand_growth_prior(vantage_dir, auth.old_la_code, origin), members=design.replications,
-                                              max_evaluations=design.max_evaluations,
-                                              uncertain_extra=(leaving,) if leaving else ())
+    starter_calibration(data, vantage_dir, auth.old_la_code, origin, origin, design.replications, design.max_evaluations)
     data = apply_overrides(data, {"simulation.seed": design.seed, "simulation.end_date": f"{design.last_year + 1}-03-31"})
     validate(data, f"starter config for {auth.label} at origin {origin}")
     observed = pd.concat([caseload_series(vantage_dir, auth), activity_series(vantage_dir, auth)], ignore_index=True)
