@@ -37,3 +37,12 @@ def test_a_section_comment_stays_before_its_section_when_keys_are_appended():
     assert text.splitlines()[0] == "# yaml-language-server: $schema=x.json"  # editors read the first line only
     assert text.index("fit:") < text.index("# about d") < text.index("d: 2")
     assert yaml.safe_load(text) == data
+
+
+def test_a_calibrated_config_calibrated_again_keeps_one_header():
+    original = "# yaml-language-server: $schema=x.json\na: 1\n"
+    once = calibrated_yaml({"a": 2}, original)
+    twice = calibrated_yaml({"a": 3}, once)
+    assert twice.count(HEADER) == 1 and twice.splitlines()[0] == "# yaml-language-server: $schema=x.json"
+    assert yaml.safe_load(twice) == {"a": 3}
+    assert calibrated_yaml({"a": 3}, HEADER + "a: 1\n").count(HEADER) == 1

@@ -93,9 +93,9 @@ def calibrated_yaml(data: dict[str, Any], original: str | None = None) -> str:
     buffer = io.StringIO()
     rt.dump(doc, buffer)
     text = buffer.getvalue()
-    if text.startswith(HEADER):
-        return text
     first, _, rest = text.partition("\n")
+    if text.startswith(HEADER) or (first.startswith("# yaml-language-server:") and rest.startswith(HEADER)):
+        return text  # a calibrated config calibrated again keeps one header
     if first.startswith("# yaml-language-server:"):  # an editor reads its schema from the first line only
         return first + "\n" + HEADER + rest
     return HEADER + text
