@@ -159,6 +159,8 @@ def test_more_special_places_never_increase_independent_placements(base_data, ba
     more = run(with_levers(base_data, special_school_expansion=places))
     assert totals(more, "new_independent_placements").sum() < totals(base, "new_independent_placements").sum()
     assert totals(more, "special_places_commissioned").sum() <= totals(base, "special_places_commissioned").sum()
+    assert (more["special_places"].to_numpy() >= base["special_places"].to_numpy()).all()
+    assert (frozen_more["special_places"].to_numpy() >= frozen["special_places"].to_numpy()).all()
 
 
 def test_outreach_never_increases_mainstream_to_special_moves(base_data, base):
