@@ -22,7 +22,7 @@ import pandas as pd
 
 from hnsim.analysis.compare import financial_year_of, key_years, window_savings
 from hnsim.analysis.discrepancy import DRAWS_PER_MEMBER, Discrepancy, forecast_quantiles
-from hnsim.analysis.skill import ACTIVITY_SERIES, last_known, model_ensembles, published_forecast, series_table
+from hnsim.analysis.skill import ACTIVITY_SERIES, last_known, model_ensembles, published_forecast, series_table, simulated_years
 from hnsim.analysis.skill import SERIES as PUBLISHED_SERIES
 from hnsim.analysis.summary import summarise, wide
 from hnsim.config import Config, ConfigError, config_dict, load_config
@@ -424,7 +424,7 @@ def forecast(run_dir: str | Path, data_dir: str | Path, sen2_dir: str | Path | N
     last_year = {s: (last_start if s in ACTIVITY_SERIES else last_start + 1) for s in PUBLISHED_SERIES}  # a calendar year must end inside the run
     known = set(training["series"])
     years = {s: list(range(last_known(s, origin), last_year[s] + 1)) for s in PUBLISHED_SERIES if s in known and last_known(s, origin) < last_year[s]}
-    simulated = model_ensembles(annual, years, origin)
+    simulated = model_ensembles(annual, simulated_years(training, years, origin), origin)
     notes = []
     if sen2_dir is not None:
         steps = discrepancy_known_at(sen2_dir, origin)
@@ -432,7 +432,7 @@ def forecast(run_dir: str | Path, data_dir: str | Path, sen2_dir: str | Path | N
         steps = Discrepancy({}, {})
         notes.append("no --sen2: the forecast is anchored on the last published values only; its bands lack the model's structural error")
     seed = int(run.manifest.get("seed") or 0)
-    ensembles = published_forecast(simulated, training, origin, steps, [seed, origin, 1_000])
+    ensembles = published_forecast(simulated, training, origin, steps, [seed, origin, 1_000], growth_error=sen2_dir is not None)
     anchors = {s: last_known(s, origin) for s in years}  # where each fan starts
     table = forecast_quantiles(ensembles)
     members = int(annual["member"].nunique())

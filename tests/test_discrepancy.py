@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hnsim.analysis.discrepancy import DRAWS_PER_MEMBER, Discrepancy, discrepancy_at, with_discrepancy, yearly_steps
+from hnsim.analysis.discrepancy import (DRAWS_PER_MEMBER, GROWTH_DAMPING, Discrepancy, discrepancy_at, growth_error_sd, has_growth_error,
+                                       insample_growth_error, with_discrepancy, yearly_steps)
 from hnsim.analysis.scores import score_ensembles
 from hnsim.data.vantage import write_vantage
 from hnsim.experiment.discrepancy import discrepancy_known_at
@@ -120,6 +121,45 @@ def test_bands_hold_what_a_random_walk_of_the_same_steps_does_and_the_seed_fixes
     assert by_horizon.is_monotonic_increasing  # the band widens year by year
     again = with_discrepancy(simulated, training, {"ehcp_total": 2018}, discrepancy, seed=[0])
     pd.testing.assert_frame_equal(again, forecasts[0].drop(columns="case"))
+
+
+def test_the_growth_error_is_the_root_mean_square_of_the_members_in_sample_slopes():
+    """Published 100, 110, 121 (10% a year): a member growing 10% a year misses by nothing, one
+    flat misses by log(1.1) a year; the published year below MIN_BASE and a gap count no pair."""
+    wide = pd.DataFrame({2015: [100.0, 100.0, 50.0], 2016: [110.0, 100.0, 0.0], 2017: [121.0, 100.0, 0.0]}, index=[0, 1, 2])
+    published = {2015: 100.0, 2016: 110.0, 2017: 121.0}
+    slopes = insample_growth_error(wide, published, 2017)
+    assert slopes[0] == pytest.approx(0.0) and slopes[1] == pytest.approx(np.log(1.1)) and np.isnan(slopes[2])  # member 2 simulated none
+    assert growth_error_sd(slopes) == pytest.approx(np.sqrt(np.log(1.1) ** 2 / 2))
+    assert insample_growth_error(wide, published, 2016)[1] == pytest.approx(np.log(1.1))  # nothing after the last year known
+    assert np.isnan(insample_growth_error(wide, {2015: 10.0, 2016: 110.0, 2017: 121.0}, 2016)).all()  # from 10 published: no pair
+    assert np.isnan(insample_growth_error(wide[[2015, 2017]], published, 2017)).all()  # no two consecutive years
+    assert growth_error_sd(np.full(3, np.nan)) == 0.0
+
+
+def test_a_member_that_missed_growth_in_sample_gets_a_damped_growth_error_with_mean_one():
+    """Every member simulated a flat 200 while 200 / 1.05^2, 200 / 1.05 and 200 were published: the
+    growth error's sigma is log(1.05), its reach at horizon h sigma x (1 + phi + ... + phi^(h-1)),
+    and the forecast's mean stays on the anchored path (the flat 200)."""
+    members = np.full((40, 6), 200.0)
+    simulated = _simulated(members, [2016, 2017, 2018, 2019, 2020, 2021], 2018)
+    training = pd.DataFrame({"series": "ehcp_total", "year": [2016, 2017, 2018], "value": [200.0 / 1.05**2, 200.0 / 1.05, 200.0]})
+    out = with_discrepancy(simulated, training, {"ehcp_total": 2018}, Discrepancy({}, {}), seed=3, draws=200)
+    assert set(out["horizon"]) == {1, 2, 3}  # the fitted years are read, not forecast
+    logs = np.log(out.pivot_table(index="member", columns="horizon", values="value"))
+    reach = np.log(1.05) * np.cumsum(GROWTH_DAMPING ** np.arange(3))
+    assert logs.std().to_numpy() == pytest.approx(reach, rel=0.03)  # 8,000 draws: sd known to about 1%
+    assert np.exp(logs).mean().to_numpy() == pytest.approx(200.0, rel=0.01)
+    exact = _simulated(np.array([[200.0 / 1.05**2, 200.0 / 1.05, 200.0, 210.0, 220.0, 230.0]]), [2016, 2017, 2018, 2019, 2020, 2021], 2018)
+    tracked = with_discrepancy(exact, training, {"ehcp_total": 2018}, Discrepancy({}, {}), seed=3, draws=5)
+    assert tracked["value"].round(9).nunique() == 3  # a member that tracked every fitted year has no growth error
+    only_anchor = with_discrepancy(simulated[simulated["horizon"] >= 0], training, {"ehcp_total": 2018}, Discrepancy({}, {}), seed=3, draws=5)
+    assert only_anchor["value"].eq(200.0).all()  # without the fitted years, none either
+    flows = _simulated(members, [2015, 2016, 2017, 2018, 2019, 2020], 2017, series="new_ehcps_calendar_year")
+    flow_training = training.assign(series="new_ehcps_calendar_year", year=[2015, 2016, 2017])
+    assert not has_growth_error("new_ehcps_calendar_year") and has_growth_error("ehcp_age_16_19")
+    out = with_discrepancy(flows, flow_training, {"new_ehcps_calendar_year": 2017}, Discrepancy({}, {}), seed=3, draws=5)
+    assert out["value"].eq(200.0).all()  # a calendar year's activity carries its noise in the steps alone
 
 
 def test_the_steps_known_at_an_origin_are_the_same_from_the_full_files_and_from_files_cut_there(tmp_path):

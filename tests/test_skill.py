@@ -268,6 +268,6 @@ def test_the_calibration_step_is_replaceable(tmp_path):
     simulated = pd.DataFrame(outcome.info["simulated"])
     model_draws = simulated.pivot_table(index=["series", "year"], columns="member", values="value")
     assert (model_draws[0] == model_draws[2]).all() and (model_draws[1] == model_draws[3]).all()
-    assert simulated["horizon"].min() == 0  # the simulated ensembles hold the last year known, on which the forecast is anchored
+    assert simulated["horizon"].min() < 0 and (simulated["horizon"] == 0).any()  # the fitted years (the growth error) and the last year known (the anchor)
     refused = CliRunner().invoke(main, ["skill", "--data", str(FIXTURE), "--la", "Rutland", "--origins", "2018", "--out", str(tmp_path / "starter"), *TINY])
     assert refused.exit_code == 2 and "another design" in refused.output  # another calibration step: another design

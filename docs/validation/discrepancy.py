@@ -1,16 +1,17 @@
-"""What the model discrepancy does: a skill directory's tasks scored three ways, as Markdown.
+"""What the model discrepancy does: a skill directory's tasks scored four ways, as Markdown.
 
     python docs/validation/discrepancy.py results/skill-quick [--sen2 sen2/]
     python docs/validation/discrepancy.py --steps --sen2 sen2/      # the steps known at each origin
 
 
 1. **simulated**: the members' simulated values as they are;
-2. **anchored**: each member anchored on the last published value, no steps;
-3. **forecast**: anchored, with the yearly steps (what ``hnsim skill`` scores as hnsim).
+2. **anchored**: each member anchored on the last published value, no steps, no growth error;
+3. **steps**: anchored, with the yearly steps only;
+4. **forecast**: anchored, with the steps and the growth error (what ``hnsim skill`` scores as hnsim).
 
 Each from the simulated ensembles stored with every task (``info["simulated"]``) and the steps known
 at its origin, recomputed from the SEN2 files the run read (or ``--sen2``), with the task's own seed:
-the third reproduces the run's own ``skill.parquet`` rows of hnsim exactly. Naive forecasters as stored.
+the fourth reproduces the run's own ``skill.parquet`` rows of hnsim exactly. Naive forecasters as stored.
 """
 
 from __future__ import annotations
@@ -34,14 +35,15 @@ HEADLINE = ("ehcp_total", "assessment_requests_calendar_year", "new_ehcps_calend
 
 
 def variants(outcome: TaskOutcome, steps: Discrepancy, seed: int) -> dict[str, pd.DataFrame]:
-    """The model's ensembles three ways (simulated, anchored, forecast) for one stored task."""
+    """The model's ensembles four ways (simulated, anchored, steps, forecast) for one stored task."""
     info = outcome.info
     origin, code = int(info["origin"]), str(info["old_la_code"])
     simulated = pd.DataFrame(info["simulated"])
     training = pd.DataFrame(info["training"], columns=["series", "year", "value"])
     task_seed = discrepancy_seed(seed, origin, code)
     return {"simulated": simulated[simulated["horizon"] > 0],
-            "anchored": published_forecast(simulated, training, origin, Discrepancy({}, {}), task_seed),
+            "anchored": published_forecast(simulated, training, origin, Discrepancy({}, {}), task_seed, growth_error=False),
+            "steps": published_forecast(simulated, training, origin, steps, task_seed, growth_error=False),
             "forecast": published_forecast(simulated, training, origin, steps, task_seed)}
 
 
@@ -82,7 +84,7 @@ def main() -> None:
     manifest = json.loads((args.directory / "manifest.json").read_text(encoding="utf-8"))
     sen2_dir = args.sen2 or Path(manifest.get("sen2_dir") or manifest["discrepancy_sen2_dir"])
     seed = int(manifest["seed"])
-    scored: dict[str, list[pd.DataFrame]] = {"simulated": [], "anchored": [], "forecast": []}
+    scored: dict[str, list[pd.DataFrame]] = {"simulated": [], "anchored": [], "steps": [], "forecast": []}
     steps: dict[int, Discrepancy] = {}
     published: dict[str, pd.DataFrame] = {}
     for _path, outcome in task_outcomes(args.directory):

@@ -25,6 +25,22 @@ has mean one: the discrepancy then widens a member's band without moving its mea
 too few published changes borrows the steps of :data:`BORROWED`. A published value below
 :data:`MIN_BASE` anchors by the member's miss in plans rather than by a ratio, for the same reason.
 
+The steps say how far an authority strays from the nation; they cannot say how far the model's
+own growth strays from the authority's. That is measured where it can be, in the years the model
+was fitted to: each member's in-sample miss ``d_m(t) = log y(t) - log s_m(t)`` changes by
+``slope_m`` a year on average over the fitted years (:func:`insample_growth_error`). Its sign does
+not carry forward (carrying the drift itself forward was tried and scored worse, docs/validation.md),
+but its size does: the forecast adds a *growth error*, a slope drawn for every member and draw,
+
+    d_m(T + h) = d_m(T) + e_1 + ... + e_h + sigma * c_h * z - (sigma * c_h)^2 / 2,    z ~ N(0, 1),
+
+where ``sigma`` is the root mean square of the members' in-sample slopes of that series (their
+spread and their common bias alike) and ``c_h = 1 + phi + ... + phi^(h-1)`` damps it at
+:data:`GROWTH_DAMPING` a year, as the model's trends are damped after the data; the last term
+keeps ``exp`` of the growth error's mean at one. Only January caseloads get one
+(:func:`has_growth_error`); a series with no two consecutive fitted years (both published from
+:data:`MIN_BASE` and simulated) has none.
+
 Pure functions of tables.
 """
 
@@ -56,13 +72,16 @@ BORROWED = {"assessment_requests_calendar_year": "new_ehcps_calendar_year",
 FIRST_YEAR = 2011
 #: Draws of the discrepancy per member: each member's path is forecast this many times.
 DRAWS_PER_MEMBER = 50
+#: The growth error's damping per year (assumption: the central damping of the model's own trends
+#: after the data, so the growth error bends as the growth it widens does).
+GROWTH_DAMPING = 0.85
 STEP_COLUMNS = ["series", "year", "authority", "step"]
 
 
 def settings() -> dict[str, object]:
     """What fixes the discrepancy given the data (for a run's design hash)."""
     return {"min_steps": MIN_STEPS, "min_base": MIN_BASE, "winsor": WINSOR, "borrowed": BORROWED, "first_year": FIRST_YEAR,
-            "draws_per_member": DRAWS_PER_MEMBER, "version": 3}
+            "draws_per_member": DRAWS_PER_MEMBER, "growth_damping": GROWTH_DAMPING, "growth_error": "January caseloads", "version": 4}
 
 
 @dataclass(frozen=True)
@@ -143,12 +162,47 @@ def discrepancy_at(table: pd.DataFrame, last_known: dict[str, int], series: list
     return Discrepancy(chosen, sources)
 
 
+def insample_growth_error(wide: pd.DataFrame, published: dict[int, float], last_year: int, min_base: float = MIN_BASE) -> np.ndarray:
+    """Each member's mean yearly change of its in-sample miss ``log(published / simulated)`` over
+    consecutive years up to ``last_year`` with the published value at least ``min_base`` and the
+    simulated one positive (NaN for a member with no such pair).
+
+    ``wide``: members x years of one series' simulated values; ``published``: year -> published value.
+    """
+    years = [int(y) for y in wide.columns if int(y) <= last_year and published.get(int(y), 0.0) >= min_base]
+    pairs = [(a, b) for a, b in zip(years, years[1:]) if b == a + 1]
+    if not pairs:
+        return np.full(len(wide), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        miss = {y: np.log(published[y]) - np.log(np.where(wide[y].to_numpy(dtype=float) > 0, wide[y].to_numpy(dtype=float), np.nan))
+                for y in {y for pair in pairs for y in pair}}
+        changes = np.column_stack([miss[b] - miss[a] for a, b in pairs])
+        counted = np.isfinite(changes).sum(axis=1)
+        return np.where(counted > 0, np.nansum(changes, axis=1) / np.maximum(counted, 1), np.nan)
+
+
+def growth_error_sd(slopes: np.ndarray) -> float:
+    """The growth error's ``sigma``: the root mean square of the members' in-sample slopes (0 with none)."""
+    finite = slopes[np.isfinite(slopes)]
+    return float(np.sqrt(np.mean(finite**2))) if len(finite) else 0.0
+
+
+def has_growth_error(series: str) -> bool:
+    """Whether ``series`` gets a growth error: January caseloads do; a calendar year's activity does
+    not (requests, new plans), whose slope over a year or two of fitted changes is mostly the
+    yearly noise its steps already carry (new plans' steps have an sd of about 0.3 a year, the
+    January total's 0.05)."""
+    return not series.endswith("_calendar_year")
+
+
 def with_discrepancy(simulated: pd.DataFrame, training: pd.DataFrame, last_known: dict[str, int], discrepancy: Discrepancy, seed: list[int] | int,
-                     draws: int = DRAWS_PER_MEMBER, forecaster: str = "hnsim") -> pd.DataFrame:
+                     draws: int = DRAWS_PER_MEMBER, forecaster: str = "hnsim", growth_error: bool = True) -> pd.DataFrame:
     """The forecast ensembles (:data:`ENSEMBLE_COLUMNS`) of published values from the simulated ones.
 
     ``simulated``: ensembles of the simulated series (:data:`ENSEMBLE_COLUMNS`), including horizon 0
-    (the year ``last_known[series]``) where the model simulated it. ``training``: ``series, year,
+    (the year ``last_known[series]``) where the model simulated it, and the fitted years before it
+    (negative horizons) for the growth error; without them a series has none (nor with
+    ``growth_error`` false: the steps alone, for taking the forecast apart). ``training``: ``series, year,
     value`` published at the origin. Each member becomes ``draws`` members (``member x draws + j``).
     Where the member's value at horizon 0 is zero or missing, or the published value is below
     :data:`MIN_BASE` (a count starting up), the anchor is additive (the member's miss in plans),
@@ -184,6 +238,13 @@ def with_discrepancy(simulated: pd.DataFrame, training: pd.DataFrame, last_known
             walk = np.cumsum(rng.choice(pool, size=(n, draws, horizons)), axis=2)[:, :, years_ahead - 1]
         else:
             walk = np.zeros((n, draws, len(future)))
+        if growth_error and anchor_year is not None and has_growth_error(series):
+            sigma = growth_error_sd(insample_growth_error(wide, {y: v for (s, y), v in published.items() if s == series}, anchor_year))
+            if sigma > 0:
+                # a stream of its own, so the steps' draws are those of a forecast without it
+                z = np.random.default_rng([*base, i, 1]).standard_normal((n, draws, 1))
+                reach = sigma * np.cumsum(GROWTH_DAMPING ** np.arange(horizons))[years_ahead - 1]  # sigma * c_h
+                walk = walk + z * reach - reach**2 / 2
         forecast = np.maximum((values * ratio[:, None] + shift[:, None])[:, None, :] * np.exp(walk), 0.0)  # members x draws x years
         members = (wide.index.to_numpy(dtype=int)[:, None] * draws + np.arange(draws)[None, :]).ravel()
         horizon_of = rows.drop_duplicates("year").set_index("year")["horizon"]

@@ -79,6 +79,15 @@ def forecast_years(training: pd.DataFrame, origin: int, last_year: int) -> dict[
     return {s: list(range(last_known(s, origin) + 1, last_year + 1)) for s in SERIES if s in known and last_known(s, origin) < last_year}
 
 
+def simulated_years(training: pd.DataFrame, wanted: dict[str, list[int]], origin: int) -> dict[str, list[int]]:
+    """The years of each series to take from the model's annual table for a forecast: the years
+    published at ``origin`` (the fitted years, for the discrepancy's growth error, and horizon 0,
+    its anchor) and the ``wanted`` ones after them."""
+    published = training.groupby("series")["year"].apply(lambda years: sorted(int(y) for y in years)).to_dict()
+    return {s: sorted({*(y for y in published.get(s, []) if y <= last_known(s, origin)), last_known(s, origin), *years})
+            for s, years in wanted.items()}
+
+
 def model_ensembles(annual: pd.DataFrame, years: dict[str, list[int]], origin: int, member: str = "member") -> pd.DataFrame:
     """The model's forecast ensembles (:data:`ENSEMBLE_COLUMNS`, forecaster ``hnsim``) from its
     long annual table (``member`` or ``replication``, ``financial_year, metric, value``)."""
@@ -95,13 +104,14 @@ def model_ensembles(annual: pd.DataFrame, years: dict[str, list[int]], origin: i
     return pd.concat(frames, ignore_index=True)[ENSEMBLE_COLUMNS] if frames else pd.DataFrame(columns=ENSEMBLE_COLUMNS)
 
 
-def published_forecast(simulated: pd.DataFrame, training: pd.DataFrame, origin: int, discrepancy: Discrepancy, seed: list[int]) -> pd.DataFrame:
+def published_forecast(simulated: pd.DataFrame, training: pd.DataFrame, origin: int, discrepancy: Discrepancy, seed: list[int],
+                       growth_error: bool = True) -> pd.DataFrame:
     """The model's forecast of the published values (forecaster ``hnsim``) from its simulated
-    ensembles (:func:`model_ensembles`, horizon 0 included): each series anchored on its last value
-    known at ``origin`` in ``training`` and given the discrepancy's steps
-    (:func:`hnsim.analysis.discrepancy.with_discrepancy`)."""
+    ensembles (:func:`model_ensembles`, the fitted years and horizon 0 included): each series
+    anchored on its last value known at ``origin`` in ``training`` and given the discrepancy's
+    steps and growth error (:func:`hnsim.analysis.discrepancy.with_discrepancy`)."""
     anchors = {s: last_known(s, origin) for s in simulated["series"].unique()}
-    return with_discrepancy(simulated, training, anchors, discrepancy, seed)
+    return with_discrepancy(simulated, training, anchors, discrepancy, seed, growth_error=growth_error)
 
 
 def discrepancy_seed(seed: int, origin: int, old_la_code: str) -> list[int]:

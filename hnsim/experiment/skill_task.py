@@ -30,7 +30,7 @@ import yaml
 
 from hnsim.analysis.calibration_targets import RULES
 from hnsim.analysis.discrepancy import Discrepancy
-from hnsim.analysis.skill import discrepancy_seed, forecast_years, last_known, model_ensembles, naive_ensembles
+from hnsim.analysis.skill import discrepancy_seed, forecast_years, model_ensembles, naive_ensembles, simulated_years
 from hnsim.analysis.skill import published_forecast as forecast_published
 from hnsim.config import validate
 from hnsim.experiment.calibrate import fit
@@ -127,10 +127,11 @@ def naive_seed(task: SkillTask) -> list[int]:
 
 def published_forecast(task: SkillTask, simulated: pd.DataFrame) -> pd.DataFrame:
     """The model's forecast of the published values from its simulated ensembles (which include
-    horizon 0, the last value known at the origin), with the task's discrepancy steps and seed
-    (:func:`hnsim.analysis.skill.published_forecast`)."""
+    horizon 0, the last value known at the origin), with the task's discrepancy steps, the growth
+    error and seed (:func:`hnsim.analysis.skill.published_forecast`); a task without steps (no SEN2
+    files given) is anchored only."""
     return forecast_published(simulated, task.training, task.origin, Discrepancy.from_records(task.discrepancy),
-                              discrepancy_seed(task.seed, task.origin, task.old_la_code))
+                              discrepancy_seed(task.seed, task.origin, task.old_la_code), growth_error=bool(task.discrepancy))
 
 
 def run_task(task: SkillTask, calibrate: Calibrate = fit_calibration) -> TaskOutcome:
@@ -139,7 +140,7 @@ def run_task(task: SkillTask, calibrate: Calibrate = fit_calibration) -> TaskOut
     calibration = calibrate(task)
     annual = project(task, calibration)
     years = forecast_years(task.training, task.origin, task.last_year)
-    simulated = model_ensembles(annual, {s: [last_known(s, task.origin), *wanted] for s, wanted in years.items()}, task.origin)
+    simulated = model_ensembles(annual, simulated_years(task.training, years, task.origin), task.origin)
     model = published_forecast(task, simulated)
     naive, methods = naive_ensembles(task.training, years, task.origin, task.naive_draws, naive_seed(task))
     ensembles = pd.concat([model, naive], ignore_index=True).sort_values(["series", "year", "forecaster", "member"], kind="stable").reset_index(drop=True)

@@ -64,7 +64,8 @@ def write_forecast(table: pd.DataFrame, published: pd.DataFrame, anchors: dict[s
     caption = (f"Forecast of the figures DfE publishes (SEN2), from the data known in January {origin}: January censuses from {origin + 1}, "
                f"calendar-year activity from {origin}. Each of the run's {members} replications is anchored on the last published value and "
                f"given {draws} draws of a model discrepancy (a random walk of yearly steps drawn from every authority's published changes to "
-               f"{origin}, docs/validation.md). Bands hold the middle 50% and 90% of the {members * draws:,} draws; they carry "
+               f"{origin}, and for January caseloads a damped growth error as large as the replications' miss in growth over the fitted years, "
+               f"docs/validation.md). Bands hold the middle 50% and 90% of the {members * draws:,} draws; they carry "
                f"{', '.join(carried)} and the model's structural error (the discrepancy). The line is the mean; open circles are the published "
                f"figures. Mean and 90% band in the last year: {ends}.")
     written = [write_figure(fig, frame, "forecast", "Forecast of the published figures", caption, out_dir, provenance, note)]
