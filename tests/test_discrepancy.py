@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hnsim.analysis.discrepancy import (DRAWS_PER_MEMBER, GROWTH_DAMPING, Discrepancy, discrepancy_at, growth_error_sd, has_growth_error,
-                                       insample_growth_error, with_discrepancy, yearly_steps)
+from hnsim.analysis.discrepancy import (DRAWS_PER_MEMBER, GROWTH_DAMPING, Discrepancy, discrepancy_at, growth_error_sd, growth_errors,
+                                       has_growth_error, insample_growth_error, with_discrepancy, yearly_steps)
 from hnsim.analysis.scores import score_ensembles
 from hnsim.data.vantage import write_vantage
 from hnsim.experiment.discrepancy import discrepancy_known_at
@@ -160,6 +160,22 @@ def test_a_member_that_missed_growth_in_sample_gets_a_damped_growth_error_with_m
     assert not has_growth_error("new_ehcps_calendar_year") and has_growth_error("ehcp_age_16_19")
     out = with_discrepancy(flows, flow_training, {"new_ehcps_calendar_year": 2017}, Discrepancy({}, {}), seed=3, draws=5)
     assert out["value"].eq(200.0).all()  # a calendar year's activity carries its noise in the steps alone
+
+
+def test_a_young_adult_band_with_no_slope_to_read_borrows_the_16_19_bands_growth_error():
+    """At origin 2016 the 20-25 band had published a handful of plans: no slope to read, so it
+    takes the 16-19 band's growth error (as it takes its steps); with a slope of its own it keeps it."""
+    flat = np.full((4, 3), 100.0)
+    simulated = pd.concat([_simulated(flat, [2014, 2015, 2016], 2016, series="ehcp_age_16_19"),
+                           _simulated(flat, [2014, 2015, 2016], 2016, series="ehcp_age_20_25")])
+    published = {("ehcp_age_16_19", 2014): 100.0 / 1.1**2, ("ehcp_age_16_19", 2015): 100.0 / 1.1, ("ehcp_age_16_19", 2016): 100.0,
+                 ("ehcp_age_20_25", 2014): 2.0, ("ehcp_age_20_25", 2015): 5.0, ("ehcp_age_20_25", 2016): 12.0}
+    known = {"ehcp_age_16_19": 2016, "ehcp_age_20_25": 2016}
+    sigmas = growth_errors(simulated, published, known)
+    assert sigmas["ehcp_age_16_19"] == pytest.approx(np.log(1.1)) and sigmas["ehcp_age_20_25"] == sigmas["ehcp_age_16_19"]
+    own = {**published, ("ehcp_age_20_25", 2015): 100.0, ("ehcp_age_20_25", 2016): 100.0}  # tracked from 2015: a slope of 0 of its own
+    assert growth_errors(simulated, own, known)["ehcp_age_20_25"] == 0.0
+    assert "ehcp_age_20_25" not in growth_errors(simulated, published, {"ehcp_age_16_19": 2016})  # nothing known: nothing to forecast
 
 
 def test_the_steps_known_at_an_origin_are_the_same_from_the_full_files_and_from_files_cut_there(tmp_path):

@@ -39,7 +39,8 @@ spread and their common bias alike) and ``c_h = 1 + phi + ... + phi^(h-1)`` damp
 :data:`GROWTH_DAMPING` a year, as the model's trends are damped after the data; the last term
 keeps ``exp`` of the growth error's mean at one. Only January caseloads get one
 (:func:`has_growth_error`); a series with no two consecutive fitted years (both published from
-:data:`MIN_BASE` and simulated) has none.
+:data:`MIN_BASE` and simulated) borrows its :data:`BORROWED` lender's, as for the steps
+(:func:`growth_errors`), and has none without one.
 
 Pure functions of tables.
 """
@@ -195,6 +196,24 @@ def has_growth_error(series: str) -> bool:
     return not series.endswith("_calendar_year")
 
 
+def growth_errors(simulated: pd.DataFrame, published: dict[tuple[str, int], float], last_known: dict[str, int]) -> dict[str, float]:
+    """The growth error's ``sigma`` of every series that gets one (:func:`has_growth_error`), from
+    the members' slopes over the fitted years; a series with no slope to read (no two consecutive
+    fitted years published from :data:`MIN_BASE`: the 20-25 band and the FE group at origin 2016)
+    borrows its :data:`BORROWED` lender's, as for the steps."""
+    own: dict[str, float] = {}
+    readable: set[str] = set()
+    for series, rows in simulated.groupby("series", sort=True):
+        if series not in last_known or not has_growth_error(series):
+            continue
+        wide = rows.pivot_table(index="member", columns="year", values="value", aggfunc="first").sort_index(axis=1)
+        slopes = insample_growth_error(wide, {y: v for (s, y), v in published.items() if s == series}, last_known[series])
+        own[series] = growth_error_sd(slopes)
+        if np.isfinite(slopes).any():
+            readable.add(series)
+    return {s: own[BORROWED[s]] if s not in readable and BORROWED.get(s) in readable else v for s, v in own.items()}
+
+
 def with_discrepancy(simulated: pd.DataFrame, training: pd.DataFrame, last_known: dict[str, int], discrepancy: Discrepancy, seed: list[int] | int,
                      draws: int = DRAWS_PER_MEMBER, forecaster: str = "hnsim", growth_error: bool = True) -> pd.DataFrame:
     """The forecast ensembles (:data:`ENSEMBLE_COLUMNS`) of published values from the simulated ones.
@@ -212,6 +231,7 @@ def with_discrepancy(simulated: pd.DataFrame, training: pd.DataFrame, last_known
     base = [seed] if isinstance(seed, int) else list(seed)
     frames = []
     published = {(s, int(y)): float(v) for s, y, v in training[["series", "year", "value"]].itertuples(index=False)}
+    sigmas = growth_errors(simulated, published, last_known) if growth_error else {}
     for i, (series, rows) in enumerate(simulated.groupby("series", sort=True)):
         wide = rows.pivot_table(index="member", columns="year", values="value", aggfunc="first").sort_index(axis=1)
         anchor_year = last_known.get(series)
@@ -238,8 +258,8 @@ def with_discrepancy(simulated: pd.DataFrame, training: pd.DataFrame, last_known
             walk = np.cumsum(rng.choice(pool, size=(n, draws, horizons)), axis=2)[:, :, years_ahead - 1]
         else:
             walk = np.zeros((n, draws, len(future)))
-        if growth_error and anchor_year is not None and has_growth_error(series):
-            sigma = growth_error_sd(insample_growth_error(wide, {y: v for (s, y), v in published.items() if s == series}, anchor_year))
+        if growth_error and series in sigmas:
+            sigma = sigmas[series]
             if sigma > 0:
                 # a stream of its own, so the steps' draws are those of a forecast without it
                 z = np.random.default_rng([*base, i, 1]).standard_normal((n, draws, 1))
