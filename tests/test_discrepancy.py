@@ -162,6 +162,29 @@ def test_a_member_that_missed_growth_in_sample_gets_a_damped_growth_error_with_m
     assert out["value"].eq(200.0).all()  # a calendar year's activity carries its noise in the steps alone
 
 
+def test_a_large_growth_error_keeps_its_mean_and_its_reach_across_gaps_in_the_future_years():
+    """sigma log(1.5), future years 2019, 2021 and 2024 after a 2018 origin (horizons 1, 3 and 6):
+    the log of the growth error's factor has mean -(sigma c_h)^2 / 2 (half the variance: exp of it
+    has mean one) and sd sigma c_h, one z per member and draw at every horizon, and it multiplies
+    the forecast with the steps alone, whose draws it leaves as they were."""
+    members = np.full((40, 6), 200.0)
+    years = [2016, 2017, 2018, 2019, 2021, 2024]
+    simulated = _simulated(members, years, 2018)
+    training = pd.DataFrame({"series": "ehcp_total", "year": [2016, 2017, 2018], "value": [200.0 / 1.5**2, 200.0 / 1.5, 200.0]})
+    steps = Discrepancy({"ehcp_total": np.array([-0.05, 0.0, 0.05])}, {"ehcp_total": "test"})
+    args = (simulated, training, {"ehcp_total": 2018}, steps)
+    both = with_discrepancy(*args, seed=[5, 2], draws=200).pivot_table(index="member", columns="horizon", values="value")
+    alone = with_discrepancy(*args, seed=[5, 2], draws=200, growth_error=False).pivot_table(index="member", columns="horizon", values="value")
+    assert list(both.columns) == [1, 3, 6]
+    factor = np.log(both / alone)  # the growth error's own term, the steps' draws cancelled
+    reach = np.log(1.5) * np.cumsum(GROWTH_DAMPING ** np.arange(6))[[0, 2, 5]]
+    z = factor.to_numpy() + reach**2 / 2
+    np.testing.assert_allclose(z / reach, np.repeat((z / reach)[:, :1], 3, axis=1), atol=1e-9)  # one z, scaled by c_h
+    assert factor.std().to_numpy() == pytest.approx(reach, rel=0.03)
+    # 8,000 draws: the log mean is known to about reach / 90, against reach^2 / 2 (0.08 to 1.4) if the correction were missing
+    assert factor.mean().to_numpy() == pytest.approx(-(reach**2) / 2, abs=0.05 * reach.max())
+
+
 def test_a_young_adult_band_with_no_slope_to_read_borrows_the_16_19_bands_growth_error():
     """At origin 2016 the 20-25 band had published a handful of plans: no slope to read, so it
     takes the 16-19 band's growth error (as it takes its steps); with a slope of its own it keeps it."""

@@ -220,8 +220,9 @@ def with_discrepancy(simulated: pd.DataFrame, training: pd.DataFrame, last_known
 
     ``simulated``: ensembles of the simulated series (:data:`ENSEMBLE_COLUMNS`), including horizon 0
     (the year ``last_known[series]``) where the model simulated it, and the fitted years before it
-    (negative horizons) for the growth error; without them a series has none (nor with
-    ``growth_error`` false: the steps alone, for taking the forecast apart). ``training``: ``series, year,
+    (negative horizons) for the growth error; without them a series reads no slope of its own and
+    has none unless it borrows its lender's (:func:`growth_errors`); with ``growth_error`` false,
+    none at all (the steps alone, for taking the forecast apart). ``training``: ``series, year,
     value`` published at the origin. Each member becomes ``draws`` members (``member x draws + j``).
     Where the member's value at horizon 0 is zero or missing, or the published value is below
     :data:`MIN_BASE` (a count starting up), the anchor is additive (the member's miss in plans),
