@@ -5,7 +5,7 @@
 For the first ``--authorities`` tasks of a skill directory at ``--origin``, each of the first
 ``--members`` members of the task's calibrated ensemble is simulated again with its fitted share of
 plans continuing at 19 (``placement.transfer.post19_continue_probability``), then with 0.5 and 0.75,
-everything else as fitted. Printed: the January 20-25 band, the 16-19 band and the FE group, summed
+everything else as fitted, to the March after the task's last year of data. Printed: the January 20-25 band, the 16-19 band and the FE group, summed
 over the authorities (mean over members), against the SEN2 figures of the same authorities. The
 years after the origin were not fitted; they show what the mechanism can reach, not a forecast.
 """
@@ -13,7 +13,6 @@ years after the origin were not fitted; they show what the mechanism can reach, 
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import sys
 from pathlib import Path
@@ -21,6 +20,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from hnsim.config.ensemble import member_data
+from hnsim.config.load import apply_overrides
+from hnsim.experiment.calibration import with_horizon
 from hnsim.experiment.runner import run_replication
 from hnsim.experiment.national import every_authority_series
 from hnsim.results.skill import task_outcomes
@@ -30,25 +32,11 @@ CONTINUE = "placement.transfer.post19_continue_probability.value"
 SHARES = (0.5, 0.75)
 
 
-def _set(data: dict, path: str, value: float) -> None:
-    *parents, leaf = path.split(".")
-    for key in parents:
-        data = data[key]
-    data[leaf] = value
-
-
-def member_config(config: dict, member: int, share: float | None) -> dict:
-    """The calibrated ``config`` with ensemble member ``member``'s values written in and its ensemble
-    dropped (so the replication runs those values), the share continuing at 19 set to ``share``
-    unless None."""
-    out = copy.deepcopy(config)
-    for path, value in out["calibration"]["ensemble"]["table"][member].items():
-        _set(out, path, value)
-    out["calibration"].pop("ensemble")
-    out["calibration"].pop("fit", None)
-    if share is not None:
-        _set(out, CONTINUE, share)
-    return out
+def member_config(config: dict, member: int, share: float | None, last_year: int) -> dict:
+    """The calibrated ``config`` as replication ``member`` runs it (its member's values set), to
+    March after ``last_year``, the share continuing at 19 set to ``share`` unless None."""
+    data = member_data(with_horizon(config, last_year), member)
+    return data if share is None else apply_overrides(data, {CONTINUE: share})
 
 
 def main() -> None:
@@ -73,7 +61,7 @@ def main() -> None:
         for member in range(args.members):
             fitted.append(float(config["calibration"]["ensemble"]["table"][member][CONTINUE]))
             for share in (None, *SHARES):
-                table = run_replication(member_config(config, member, share), member, int(manifest["seed"])).table
+                table = run_replication(member_config(config, member, share, int(info["last_year"])), member, int(manifest["seed"])).table
                 table = table[table["metric"].isin(SERIES)]
                 label = "fitted share" if share is None else f"share {share:.2f}"
                 rows += [(label, m, int(fy[:4]) + 1, v / args.members) for m, fy, v in table[["metric", "financial_year", "value"]].itertuples(index=False)]
