@@ -43,9 +43,9 @@ class AssessmentStage:
         self.world.log.event(child.request_day, R.EV_POST16_REQUEST, child.id)
         self.request(child)
 
-    def _at(self, day: float, step: Callable[[R.Child, object], None], child: R.Child) -> None:
+    def _at(self, day: float, step: Callable[[R.Child], None], child: R.Child) -> None:
         env = self.world.env
-        env.timeout(day - env.now).callbacks.append(partial(step, child))
+        env.call_in(day - env.now, step, child)
 
     def request(self, child: R.Child) -> None:
         """A request on ``child.request_day`` (now or later; the child's no-plan spell open): its decision is scheduled."""
@@ -69,7 +69,7 @@ class AssessmentStage:
             child.draws.n += 1
             self._at(child.request_day + decision_days(u), decide, child)
 
-    def _decide(self, child: R.Child, _event: object) -> None:
+    def _decide(self, child: R.Child) -> None:
         world, rules, levers, draws = self.world, self.rules, self.levers, child.draws
         now = world.env.now
         refusal = rules.refusal_by_fy[world.timeline.fy_index(now)] + (levers.refusal(now) if levers.refusal else 0.0)
@@ -85,7 +85,7 @@ class AssessmentStage:
         else:
             self._without_plan(child)
 
-    def _tribunal(self, child: R.Child, _event: object) -> None:
+    def _tribunal(self, child: R.Child) -> None:
         if child.draws.uniform() >= self.rules.tribunal_for_parents:
             self._without_plan(child)
             return
@@ -106,13 +106,10 @@ class AssessmentStage:
         world.log.event(now, R.EV_ASSESSMENT_START, child.id, now - queued)
         assessment = rules.assessment_days(draws.uniform())
         drafting = rules.drafting_days(draws.uniform())
-        world.env.timeout(assessment).callbacks.append(self._caseworker_free)
+        world.team.hold(now + assessment)
         self._at(now + assessment + drafting, self._final_plan, child)
 
-    def _caseworker_free(self, _event: object) -> None:
-        self.world.team.release()
-
-    def _final_plan(self, child: R.Child, _event: object) -> None:
+    def _final_plan(self, child: R.Child) -> None:
         world, levers = self.world, self.levers
         now = world.env.now
         if child.draws.uniform() >= self.rules.plan + (levers.plan_probability(now) if levers.plan_probability else 0.0):

@@ -9,7 +9,9 @@ nobody, it stops new admissions until occupancy falls below it.
 from __future__ import annotations
 
 import bisect
+import heapq
 import itertools
+import math
 from collections import deque
 from typing import Sequence
 
@@ -131,27 +133,64 @@ class PlacePool(_Scheduled):
 
 
 class AssessmentTeam(_Scheduled):
-    """The educational psychologists and caseworkers: assessments carried at once, first come first served."""
+    """The educational psychologists and caseworkers: assessments carried at once, first come first served.
+
+    An assessment holds its caseworker until the day given to :meth:`hold`. The caseworker is free
+    again from that day, but the team only counts it so when next it is asked, or, while someone
+    waits, on that day (the one event it schedules, for the earliest end). So a team that keeps up
+    with its requests costs no event per assessment, and one that falls behind grants the next in
+    the queue on the day a caseworker finishes, as if each end were an event.
+    """
 
     def __init__(self, env: simpy.Environment, schedule: Sequence[tuple[float, int]]):
         self.queue: deque[simpy.Event] = deque()
+        self.ends: list[float] = []  # a heap: the end days of the assessments held
+        self._wake_day = math.inf  # the earliest end day an event is set for, while someone waits
         super().__init__(env, schedule)
 
     def request(self) -> simpy.Event | None:
         """A caseworker now (``None``: no need to wait) or an event that succeeds when one is free."""
+        self._free_ended()
         if not self.queue and self.occupied < self.capacity():
             self.occupied += 1
             return None
         event = self.env.event()
         self.queue.append(event)
+        if self.ends:
+            self._wake(self.ends[0])
         return event
 
-    def release(self) -> None:
-        """An assessment is finished: its caseworker takes the next in the queue."""
-        self.occupied -= 1
+    def hold(self, end: float) -> None:
+        """A caseworker granted now is busy until ``end`` (now or later)."""
+        heapq.heappush(self.ends, end)
+        if self.queue:
+            self._wake(end)
+
+    def free(self) -> int:
+        """Caseworkers free now."""
+        self._free_ended()
+        return super().free()
+
+    def _free_ended(self) -> None:
+        now, ends = self.env.now, self.ends
+        while ends and ends[0] <= now:
+            heapq.heappop(ends)
+            self.occupied -= 1
+
+    def _wake(self, day: float) -> None:
+        if day < self._wake_day:
+            self._wake_day = day
+            self.env.timeout(day - self.env.now).callbacks.append(self._woken)
+
+    def _woken(self, _event: simpy.Event) -> None:
+        if self.env.now >= self._wake_day:
+            self._wake_day = math.inf
         self._admit()
+        if self.queue and self.ends:
+            self._wake(self.ends[0])
 
     def _admit(self) -> None:
+        self._free_ended()
         capacity = self.capacity()
         while self.queue and self.occupied < capacity:
             self.occupied += 1

@@ -103,7 +103,7 @@ class PlanStage:
         while True:
             if child.state == R.EHCP_MAINSTREAM_WAITING:
                 if child.day > env.now:
-                    yield env.timeout(child.day - env.now)
+                    yield child.day - env.now
                 outcome = yield from placement.waiting(child, world.next_transfer(child, env.now), self.draw)
                 if outcome == "exit":
                     return
@@ -120,12 +120,12 @@ class PlanStage:
                     return
                 if step is not False:  # it takes or gives up a place: on the simulation clock
                     if t > env.now:
-                        yield env.timeout(t - env.now)
+                        yield t - env.now
                     if step():
                         return
                 continue
             if (child.pool is not None or tag in TAKES_A_PLACE) and t > env.now:
-                yield env.timeout(t - env.now)
+                yield t - env.now
             if tag in CEASING:
                 world.leave(child, CEASING[tag], t)
                 return

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_right
-from typing import Generator
+from typing import Callable, Generator
 
 import numpy as np
 import simpy
@@ -29,9 +29,32 @@ from hnsim.model.streams import child_key, replication_key
 PLAN_END_DAYS = PLAN_END_AGE * DAYS_PER_YEAR
 
 
+#: SimPy's priority of an ordinary (not urgent) event, which a timed call takes.
+NORMAL = simpy.core.NORMAL
+
+
+class Call:
+    """A function to call with one argument at a time on the simulation clock: what a SimPy
+    :class:`~simpy.events.Timeout` with a single callback does, without building the event.
+
+    It takes its place in SimPy's own queue with the next number of SimPy's counter, as the timeout
+    would, so events and calls are processed in the same order as if every call were a timeout.
+    """
+
+    __slots__ = ("fn", "arg")
+
+    def __init__(self, fn: Callable[[object], None], arg: object):
+        self.fn = fn
+        self.arg = arg
+
+
 class CountingEnvironment(simpy.Environment):
-    """A SimPy environment that can say how many events it has scheduled (the benchmark's unit of work)
-    and runs to a time with SimPy's own step written into its loop."""
+    """A SimPy environment that can say how many events it has scheduled (the benchmark's unit of work),
+    runs to a time with SimPy's own step written into its loop, and carries timed calls (:class:`Call`)."""
+
+    def call_in(self, delay: float, fn: Callable[[object], None], arg: object = None) -> None:
+        """Call ``fn(arg)`` ``delay`` days from now (``delay`` >= 0), in the order a timeout made now would be processed."""
+        heapq.heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), Call(fn, arg)))
 
     def run(self, until: float | simpy.Event | None = None) -> object:
         """As :meth:`simpy.Environment.run`; to a time, with :meth:`~simpy.Environment.step` inlined
@@ -49,6 +72,9 @@ class CountingEnvironment(simpy.Environment):
         queue, pop = self._queue, heapq.heappop
         while True:
             self._now, _, _, event = pop(queue)
+            if event.__class__ is Call:
+                event.fn(event.arg)
+                continue
             if event is stop:
                 return None
             callbacks, event.callbacks = event.callbacks, None
@@ -73,22 +99,27 @@ class Journey:
 
     What a :class:`simpy.Process` does for it, without the Process's own event when it ends: nobody
     waits for a journey to end, and there are tens of thousands of journeys. The events it yields
-    (timeouts, special place grants and conditions of them) never fail.
+    (special place grants and conditions of them) never fail; a float it yields is a delay in days
+    (a timeout's, as a timed :class:`Call`).
     """
 
-    __slots__ = ("generator",)
+    __slots__ = ("generator", "env")
 
-    def __init__(self, generator: Generator[simpy.Event, object, object]):
+    def __init__(self, generator: Generator[simpy.Event | float, object, object], env: CountingEnvironment):
         self.generator = generator
+        self.env = env
 
     def resume(self, event: simpy.Event | None = None) -> None:
-        """Run the journey on to the next event it waits for (from its start if ``event`` is None)."""
+        """Run the journey on to the next event it waits for (from its start, or after a delay, if ``event`` is None)."""
         value = None if event is None else event._value
         generator = self.generator
         while True:
             try:
                 event = generator.send(value)
             except StopIteration:
+                return
+            if event.__class__ is float:  # a delay: resumed by a timed call
+                self.env.call_in(event, self.resume)
                 return
             if event.callbacks is not None:  # not yet processed: wait for it
                 event.callbacks.append(self.resume)
@@ -122,13 +153,13 @@ class World:
         (the same urgent event SimPy's ``Initialize`` is, so the order of events is the same)."""
         start = simpy.Event(self.env)
         start._ok, start._value = True, None
-        start.callbacks.append(Journey(journey).resume)
+        start.callbacks.append(Journey(journey, self.env).resume)
         self.env.schedule(start, simpy.core.URGENT)
 
     def start_now(self, journey: Generator[simpy.Event, object, object]) -> None:
         """Start a journey at once, for a caller whose step of the simulation ends here: nothing else
         can run between, so this is the order of :meth:`start`, without its event."""
-        Journey(journey).resume()
+        Journey(journey, self.env).resume()
 
     # ---------------------------------------------------------------- hazards
     def clocks(self, hazard: str) -> tuple[Clock, ...]:
