@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from hnsim.model.calendar import Calendar, fy_label, fy_start_year
 from hnsim.model.hazard import Clock, trend_clock
-from hnsim.model.places import PlacePool
+from hnsim.model.places import AssessmentTeam, PlacePool
+from hnsim.model.world import CountingEnvironment
 
 CAL = Calendar(dt.date(2014, 4, 1), dt.date(2016, 3, 31))
 
@@ -107,6 +108,52 @@ def test_pool_first_come_first_served_and_capacity_growth():
     env.run()
     # a takes the only place; a second place opens on day 10 for b; c waits for b to leave
     assert log == [("a", 0), ("b", 10), ("c", 15)]
+
+
+def test_a_team_counts_a_caseworker_free_from_the_end_day_without_an_event_for_it():
+    env = simpy.Environment()
+    team = AssessmentTeam(env, [(0.0, 2)])
+    assert team.request() is None and team.request() is None
+    team.hold(5.0)
+    team.hold(7.0)
+    assert env.peek() == math.inf  # nobody waits: no event is set for either end
+    assert team.free() == 0
+    env.timeout(6.0)
+    env.run(until=6.5)
+    assert team.free() == 1  # the assessment that ended on day 5 freed its caseworker
+    assert team.request() is None and team.request() is not None  # the second waits for day 7
+
+
+def test_a_team_grants_the_queue_in_order_on_each_day_a_caseworker_finishes():
+    env = simpy.Environment()
+    team = AssessmentTeam(env, [(0.0, 1)])
+    assert team.request() is None
+    team.hold(10.0)
+    granted: list[tuple[str, float]] = []
+
+    def queued(name: str, busy: float) -> None:
+        def start(_event: simpy.Event) -> None:
+            granted.append((name, env.now))
+            team.hold(env.now + busy)
+        team.request().callbacks.append(start)
+
+    env.timeout(2.0).callbacks.append(lambda _e: queued("first", 4.0))
+    env.timeout(3.0).callbacks.append(lambda _e: queued("second", 1.0))
+    env.run(until=30.0)
+    assert granted == [("first", 10.0), ("second", 14.0)]  # each on the day the one before it ends
+    assert team.free() == 1
+
+
+def test_timed_calls_and_timeouts_at_one_time_run_in_the_order_they_were_made():
+    env = CountingEnvironment()
+    order: list[str] = []
+    env.call_in(5.0, order.append, "call")
+    env.timeout(5.0).callbacks.append(lambda _e: order.append("timeout"))
+    env.call_in(5.0, order.append, "second call")
+    env.call_in(1.0, order.append, "earlier")
+    env.run(until=10.0)
+    assert order == ["earlier", "call", "timeout", "second call"]
+    assert env.scheduled() == 5  # four, and the stop event
 
 
 def test_pool_cancel_returns_granted_place():
