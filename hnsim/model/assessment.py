@@ -1,9 +1,10 @@
 """The EHC needs assessment: request, decision, refusal and appeal, a finite team, plan or not.
 
-Each step of a request is a SimPy event with a callback: the decision (where the refusal rate of
-the day applies), a tribunal's decision, a caseworker becoming free, the end of the assessment
-(which frees the caseworker) and the final plan. A request is a chain of such events rather than a
-process because it holds nothing between them. A child refused or assessed without a plan goes
+Each step of a request is a timed call on the simulation clock (:class:`~hnsim.model.world.Call`):
+the decision (where the refusal rate of the day applies), a tribunal's decision and the final
+plan; between them a caseworker is granted, at once or from the team's queue, and held to the end
+of the assessment (:meth:`~hnsim.model.places.AssessmentTeam.hold`). A request is a chain of such
+steps rather than a process because it holds nothing between them. A child refused or assessed without a plan goes
 back to the no-plan stage in plain Python and, if it asks again, its next request is scheduled.
 """
 
