@@ -80,6 +80,26 @@ def test_a_count_starting_up_is_anchored_by_its_miss_in_plans_not_scaled():
     assert wide.loc[0].tolist() == pytest.approx([50.0, 250.0 / 3]) and wide.loc[1].tolist() == pytest.approx([30.0, 40.0])
 
 
+def test_a_path_anchored_below_zero_stays_at_zero_and_the_discrepancy_keeps_every_other_years_mean():
+    """The additive anchor can take a member's path below zero (twelve simulated, four published,
+    then fewer simulated): that year is zero in every draw, whatever its steps; elsewhere the steps
+    (exp of mean one) keep the anchored path's mean. So a band's mean is the anchored path's,
+    floored at zero, year by year."""
+    members = np.array([[30.0, 20.0, 60.0]])  # anchored by 4 - 30 = -26: -6 in 2017, 34 in 2018
+    simulated = _simulated(members, [2016, 2017, 2018], 2016, series="ehcp_age_20_25")
+    training = pd.DataFrame({"series": ["ehcp_age_20_25"], "year": [2016], "value": [4.0]})
+    rng = np.random.default_rng(3)
+    pool = rng.normal(0.0, 0.3, 4000)
+    pool = pool - np.log(np.mean(np.exp(pool)))
+    out = with_discrepancy(simulated, training, {"ehcp_age_20_25": 2016}, Discrepancy({"ehcp_age_20_25": pool}, {"ehcp_age_20_25": "test"}),
+                           seed=1, draws=20000)
+    by_year = out.groupby("year")["value"]
+    assert by_year.max()[2017] == 0.0
+    spread = by_year.std()[2018] / np.sqrt(20000)
+    assert by_year.mean()[2018] == pytest.approx(34.0, abs=4 * spread)
+    assert by_year.std()[2018] > 5.0  # the steps widen the year anchored above zero
+
+
 def _simulated(members: np.ndarray, years: list[int], origin_year: int, series: str = "ehcp_total") -> pd.DataFrame:
     """Ensembles: ``members`` (members x years) of ``series``, the first year being horizon 0."""
     rows = [{"series": series, "year": y, "horizon": y - origin_year, "forecaster": "hnsim", "member": m, "value": float(members[m, k])}

@@ -226,7 +226,9 @@ def with_discrepancy(simulated: pd.DataFrame, training: pd.DataFrame, last_known
     value`` published at the origin. Each member becomes ``draws`` members (``member x draws + j``).
     Where the member's value at horizon 0 is zero or missing, or the published value is below
     :data:`MIN_BASE` (a count starting up), the anchor is additive (the member's miss in plans),
-    floored at zero; with no published value at horizon 0 it is not anchored. Series ``i`` (in
+    floored at zero: a year the anchored path falls below zero is zero in every draw, and every
+    other year keeps the anchored path's mean (the steps and the growth error multiply it by a
+    factor of mean one); with no published value at horizon 0 it is not anchored. Series ``i`` (in
     sorted order) draws from ``seed + [i]``.
     """
     base = [seed] if isinstance(seed, int) else list(seed)
