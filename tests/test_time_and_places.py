@@ -144,6 +144,107 @@ def test_a_team_grants_the_queue_in_order_on_each_day_a_caseworker_finishes():
     assert team.free() == 1
 
 
+def test_a_queued_request_is_granted_on_an_end_day_that_now_plus_the_delay_would_miss():
+    """A wake-up set as a timeout of (end - now) lands at now + (end - now), one rounding step
+    below the end here: it would find the assessment not yet ended and strand the queue."""
+    env = CountingEnvironment()
+    team = AssessmentTeam(env, [(0.0, 1)])
+    end, arrival = 374.6397941329844, 79.06903978381811
+    assert arrival + (end - arrival) < end  # the case: the sum rounds below the end day
+    assert team.request() is None
+    team.hold(end)
+    granted: list[float] = []
+
+    def start(_event: object = None) -> None:
+        granted.append(env.now)
+        team.hold(env.now + 10.0)
+
+    def arrive(_arg: object) -> None:
+        grant = team.request()
+        start() if grant is None else grant.callbacks.append(start)
+
+    env.call_in(arrival, arrive)
+    env.call_in(2000.0, arrive)
+    env.run(until=5000.0)
+    assert granted == [end, 2000.0] and not team.queue
+
+
+class _EagerTeam(AssessmentTeam):
+    """The reference: every assessment's end is a timeout that frees its caseworker and admits the queue."""
+
+    def hold(self, end: float) -> None:
+        self.env.timeout(end - self.env.now).callbacks.append(self._release)
+
+    def _release(self, _event: simpy.Event) -> None:
+        self.occupied -= 1
+        self._admit()
+
+    def _free_ended(self) -> None:
+        return None
+
+
+def _grant_days(team_class: type, arrivals: list[float], busy: list[float], servers: int, added: list[tuple[float, int]]) -> list[float | None]:
+    env = CountingEnvironment()
+    team = team_class(env, [(0.0, servers)])
+    granted: list[float | None] = [None] * len(arrivals)
+
+    def arrive(i: int) -> None:
+        def start(_event: object = None) -> None:
+            granted[i] = env.now
+            team.hold(env.now + busy[i])
+        grant = team.request()
+        if grant is None:
+            start()
+        else:
+            grant.callbacks.append(start)
+
+    for i, day in enumerate(arrivals):
+        env.call_in(day, arrive, i)
+    for day, n in added:  # decided a month before, as the council's recruits are
+        env.call_in(max(day - 30.0, 0.0), lambda change: team.schedule(*change), (day, n))
+    env.run(until=arrivals[-1] + 10_000.0)
+    return granted
+
+
+@pytest.mark.parametrize("whole_days", [False, True])
+def test_the_team_grants_every_request_on_the_day_a_team_with_an_event_for_every_end_would(whole_days: bool):
+    """Against the reference, on random queues: many at once, ties (whole days), zero-length
+    assessments, caseworkers added while some wait. Every grant day is the same, to the last bit."""
+    import random
+
+    for trial in range(300):
+        rng = random.Random(trial)
+        n, servers, rate = rng.randint(5, 80), rng.randint(1, 4), rng.uniform(0.05, 0.5)
+        day, arrivals = 0.0, []
+        for _ in range(n):
+            day += rng.expovariate(rate)
+            arrivals.append(float(round(day)) if whole_days else day)
+        busy = [float(rng.randint(0, 40)) if whole_days else rng.expovariate(1 / rng.uniform(5, 60)) for _ in range(n)]
+        added = [(float(round(rng.uniform(0, day))) if whole_days else rng.uniform(0, day), rng.randint(1, 2)) for _ in range(rng.randint(0, 3))]
+        lazy = _grant_days(AssessmentTeam, arrivals, busy, servers, added)
+        assert None not in lazy, trial
+        assert lazy == _grant_days(_EagerTeam, arrivals, busy, servers, added), trial
+
+
+def test_timed_calls_reject_a_negative_delay_and_run_under_simpys_own_loop():
+    env = CountingEnvironment()
+    with pytest.raises(ValueError, match="negative delay"):
+        env.call_in(-1.0, print)
+    seen: list[float] = []
+    env.call_in(2.0, lambda _arg: seen.append(env.now))
+    env.run()  # SimPy's run to the end of the schedule, step by step
+    assert seen == [2.0]
+
+    def journey():
+        yield 3  # a whole number of days is a delay too
+        seen.append(env.now)
+
+    from hnsim.model.world import Journey
+    Journey(journey(), env).resume()
+    env.run()
+    assert seen == [2.0, 5.0]
+
+
 def test_timed_calls_and_timeouts_at_one_time_run_in_the_order_they_were_made():
     env = CountingEnvironment()
     order: list[str] = []

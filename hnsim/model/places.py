@@ -180,7 +180,13 @@ class AssessmentTeam(_Scheduled):
     def _wake(self, day: float) -> None:
         if day < self._wake_day:
             self._wake_day = day
-            self.env.timeout(day - self.env.now).callbacks.append(self._woken)
+            # on the end day itself: a timeout of (day - now) lands at now + (day - now), which can
+            # round below the day, find the assessment not yet ended and never be set again
+            env = self.env
+            event = simpy.Event(env)
+            event._ok, event._value = True, None
+            event.callbacks.append(self._woken)
+            heapq.heappush(env._queue, (day, simpy.core.NORMAL, next(env._eid), event))
 
     def _woken(self, _event: simpy.Event) -> None:
         if self.env.now >= self._wake_day:

@@ -54,7 +54,19 @@ class CountingEnvironment(simpy.Environment):
 
     def call_in(self, delay: float, fn: Callable[[object], None], arg: object = None) -> None:
         """Call ``fn(arg)`` ``delay`` days from now (``delay`` >= 0), in the order a timeout made now would be processed."""
+        if delay < 0:
+            raise ValueError(f"negative delay {delay}")
         heapq.heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), Call(fn, arg)))
+
+    def step(self) -> None:
+        """As :meth:`simpy.Environment.step`, for a timed call too (so that SimPy's own ``run``, to
+        an event or to the end, can process them)."""
+        queue = self._queue
+        if queue and queue[0][3].__class__ is Call:
+            self._now, _, _, call = heapq.heappop(queue)
+            call.fn(call.arg)
+            return
+        super().step()
 
     def run(self, until: float | simpy.Event | None = None) -> object:
         """As :meth:`simpy.Environment.run`; to a time, with :meth:`~simpy.Environment.step` inlined
@@ -99,7 +111,7 @@ class Journey:
 
     What a :class:`simpy.Process` does for it, without the Process's own event when it ends: nobody
     waits for a journey to end, and there are tens of thousands of journeys. The events it yields
-    (special place grants and conditions of them) never fail; a float it yields is a delay in days
+    (special place grants and conditions of them) never fail; a number it yields is a delay in days
     (a timeout's, as a timed :class:`Call`).
     """
 
@@ -118,8 +130,8 @@ class Journey:
                 event = generator.send(value)
             except StopIteration:
                 return
-            if event.__class__ is float:  # a delay: resumed by a timed call
-                self.env.call_in(event, self.resume)
+            if event.__class__ is float or not isinstance(event, simpy.Event):  # a delay: resumed by a timed call
+                self.env.call_in(float(event), self.resume)
                 return
             if event.callbacks is not None:  # not yet processed: wait for it
                 event.callbacks.append(self.resume)
