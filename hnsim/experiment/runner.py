@@ -61,6 +61,7 @@ def run_replication(config: Config | dict, replication: int, seed: int, scenario
     ``config`` may be plain data (as sent to worker processes, since validated generic models do
     not pickle); it is validated again here.
     """
+    freeze_long_lived()
     with cyclic_gc_paused():
         config = member_config(config, replication, scenario)
         params = compile_parameters(config)
@@ -81,6 +82,28 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 
 _TRIM = _malloc_trim()
+
+
+_FROZEN = False
+
+
+def freeze_long_lived() -> None:
+    """Once a process: collect, then move every object alive now (the modules, the config) out of
+    the cycle collector's sight (:func:`gc.freeze`).
+
+    The collector's full passes walk every tracked object, and a process that has imported the
+    model holds several hundred thousand, nearly all for good: one pass took 0.1 s, two thirds of
+    a fit-period replication, and came every dozen or so replications, at the first allocation
+    after one (the counts build up while :func:`~hnsim.model.pathway.cyclic_gc_paused` holds the
+    collector off). Frozen, they are never walked again; whatever a replication makes is still
+    collected as before. (An object alive at the first replication is still freed when its last
+    reference goes; only a reference cycle among such objects stays until :func:`gc.unfreeze`.)
+    """
+    global _FROZEN
+    if not _FROZEN:
+        gc.collect()
+        gc.freeze()
+        _FROZEN = True
 
 
 def release_memory() -> None:
