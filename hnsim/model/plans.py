@@ -16,6 +16,7 @@ from hnsim.model import records as R
 from hnsim.model.hazard import Clock
 from hnsim.model.parameters import FLAT, POST16_OPTIONS, PlacementRules, PlanRates, choose
 from hnsim.model.placement import SPECIAL_STATES, PlacementStage
+from hnsim.model.streams import compiled
 from hnsim.model.world import World
 
 SCHOOL_GROUP = {R.EHCP_SPECIAL: "special", R.EHCP_SEMH_SPECIAL: "special", R.EHCP_INDEPENDENT: "independent"}
@@ -65,7 +66,7 @@ class PlanStage:
         return self._options[key]
 
     @staticmethod
-    def draw(child: R.Child, now: float, options, deadline: float) -> tuple[float, str | None]:
+    def python_draw(child: R.Child, now: float, options, deadline: float) -> tuple[float, str | None]:
         """Earliest of competing events ``(tag, rate_per_day, clock)`` after ``now``, or ``(deadline, None)``.
 
         Every option takes the child's next draw (:meth:`~hnsim.model.streams.ChildDraws.exponential`,
@@ -87,6 +88,10 @@ class PlanStage:
                 best_t, best_tag = t, tag
         draws.n = n
         return best_t, best_tag
+
+    #: The earliest of competing events: :meth:`python_draw`, or its C build where there is one
+    #: (:mod:`hnsim.model._draws`, the same draws and arithmetic to the last bit).
+    draw = python_draw if compiled is None else staticmethod(compiled.earliest)
 
     def _seek(self, child: R.Child, phase: int, from_mainstream: bool, may_wait: bool) -> Callable[[], bool]:
         """The part of a transfer that seeks a special place, to run on the simulation clock."""
@@ -249,3 +254,7 @@ class PlanStage:
         """Whether a post-16 strategy lever turns a specialist destination into FE (one draw while it acts)."""
         share = self.levers.post16_to_fe_share(day)
         return share > 0.0 and child.draws.uniform() < share
+
+
+if compiled is not None:
+    compiled.set_flat(FLAT)
