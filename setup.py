@@ -9,6 +9,8 @@ try:
 except ImportError:  # no Cython: the pure Python reference runs
     ext_modules = []
 else:
-    ext_modules = cythonize([Extension("hnsim.model._draws", ["hnsim/model/_draws.pyx"], optional=True)], quiet=True)
+    ext_modules = cythonize([Extension("hnsim.model._draws", ["hnsim/model/_draws.pyx"])], quiet=True)
+    for extension in ext_modules:
+        extension.optional = True  # a failed compile is a warning (cythonize does not carry the flag over)
 
 setup(ext_modules=ext_modules)
