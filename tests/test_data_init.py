@@ -87,3 +87,27 @@ def test_observed_command_writes_tidy_files(tmp_path):
 
     data = load_observed(tmp_path).set_index(["metric", "financial_year"])["value"]
     assert data[("assessment_requests_calendar_year", "2018-19")] == 688
+
+
+def test_leaving_school_ehcp_share_from_the_16_19_band_and_linear_to_the_end_of_the_transition():
+    import pandas as pd
+
+    from hnsim.data.starter import leaving_school_ehcp_share
+
+    ages = pd.DataFrame({"year": [2014, 2015, 2016, 2016], "characteristic_age": ["Age 16 to 19", "Age 16 to 19", "Age 16 to 19", "Total"],
+                         "plans": [100.0, 200.0, 400.0, 1000.0], "ehc": [float("nan"), 20.0, 100.0, 300.0]})
+    value, source = leaving_school_ehcp_share(ages)
+    # January 2015 and 2016 as published; 2017 and 2018 a third and two thirds of the way from 0.25 to 1 in January 2019
+    assert value == {"2014-15": 0.1, "2015-16": 0.25, "2016-17": 0.5, "2017-18": 0.75}
+    assert "2015 20 of 200" in source and "January 2017, 2018: assumption" in source
+    assert leaving_school_ehcp_share(ages[ages["year"] == 2014]) is None  # no split published from 2015
+
+
+def test_starter_sets_the_leaving_school_ehcp_share_from_the_authoritys_own_band():
+    data, _ = starter_config(SEN2_DIR, "916")
+    transfer = data["placement"]["transfer"]
+    share = transfer["leaving_school_ehcp_share_by_year"]
+    assert "post16_cease_probability_by_year" not in transfer  # the template's round figures give way to the authority's own
+    assert share["value"] == {"2014-15": 0.156, "2015-16": 0.8683, "2016-17": 0.9858, "2017-18": 0.9955}  # 22/141, 310/357, 625/634, 664/667
+    assert "Gloucestershire" in share["source"]
+    validate(data)

@@ -57,13 +57,15 @@ def trends_on(data: dict) -> dict:
     return data
 
 
-@pytest.mark.parametrize("variant", ["baseline", "levers", "small_pools", "trends"])
+@pytest.mark.parametrize("variant", ["baseline", "levers", "small_pools", "trends", "transition"])
 def test_batches_follow_the_clock_child_by_child(variant):
     data = scaled_data(scale=0.2, end_date="2030-03-31", legacy=True)
     if variant == "levers":
         data = levers_on(data)
     if variant == "trends":
         data = trends_on(data)
+    if variant == "transition":  # statements ending on leaving school, year by year
+        data["placement"]["transfer"]["leaving_school_ehcp_share_by_year"] = {"value": {"2014-15": 0.1, "2015-16": 0.5, "2016-17": 0.8}, "source": "assumption: test"}
     if variant == "small_pools":  # special schools full: waits, independent placements, returns
         data["capacity"]["places"]["value"] = {k: max(v // 3, 1) for k, v in data["capacity"]["places"]["value"].items()}
     config = validate(data, "batch test config")

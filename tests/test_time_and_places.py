@@ -304,3 +304,51 @@ def test_pool_queue_is_ordered_by_the_day_each_wait_began():
     early = pool.wait(2.0)  # queued later, but waiting since an earlier day (a move up a phase)
     pool.release()
     assert early.triggered and not late.triggered
+
+
+def test_leaving_school_ehcp_share_by_year_ends_the_statements_of_those_leaving_school():
+    from conftest import scaled_data
+    from hnsim.config import validate
+    from hnsim.model import compile_parameters, simulate
+    from hnsim.model import records as R
+
+    data = scaled_data(0.3, end_date="2016-03-31")
+    transfer = data["placement"]["transfer"]
+    transfer["post19_continue_probability"] = {"value": 1.0, "source": "test"}
+    transfer["leaving_school_ehcp_share_by_year"] = {"value": {"2014-15": 0.0}, "source": "test"}
+    config = validate(data)
+    params = compile_parameters(config)
+    assert params.placement.post19_continue_by_fy == (0.0, 1.0)  # a year not listed has every plan converted
+    log = simulate(config, 0, 4, params)
+    sept_2014, sept_2015 = params.calendar.day(dt.date(2014, 9, 1)), params.calendar.day(dt.date(2015, 9, 1))
+    spells = list(zip(log.spell_start, log.spell_phase, log.spell_state))
+    past_19 = [s for s, p, st in spells if st >= 10 and p == R.PHASE_POST19]
+    college = [s for s, p, st in spells if p == R.PHASE_POST16 and st in (R.EHCP_POST16_FE, R.EHCP_POST16_SPECIALIST)]
+    assert sept_2014 not in past_19 and sept_2014 not in college  # no statement went on to college in 2014-15
+    assert sept_2015 in past_19 and sept_2015 in college  # every plan could in 2015-16
+    staying = [s for s, p, st in spells if p == R.PHASE_POST16 and st in (R.EHCP_MAINSTREAM, R.EHCP_SPECIAL)]
+    assert sept_2014 in staying  # statements held in school sixth forms went on
+
+
+def test_leaving_school_ehcp_share_moves_college_destinations_to_ceasing():
+    from hnsim.model.parameters import POST16_OPTIONS, cumulative, post16_destinations
+
+    row = {"stay": 0.25, "post16_fe": 0.55, "post16_specialist": 0.05, "cease": 0.15}
+    assert post16_destinations({"school": row})["school"] == cumulative(row, POST16_OPTIONS)
+    half = post16_destinations({"school": row}, 0.5)["school"]
+    assert half == pytest.approx((0.25, 0.525, 0.55, 1.0))  # FE 0.275, specialist 0.025, cease 0.15 + 0.3
+
+
+def test_leaving_school_ehcp_share_scales_a_trending_continuation():
+    from conftest import scaled_data
+    from hnsim.config import validate
+    from hnsim.model import compile_parameters
+
+    data = scaled_data(0.1, end_date="2019-03-31")
+    data["placement"]["transfer"]["post19_continue_probability"] = {"value": 0.4, "source": "test"}
+    plain = compile_parameters(validate(data)).placement
+    data["placement"]["transfer"]["leaving_school_ehcp_share_by_year"] = {"value": {"2015-16": 0.5, "2016-17": 0.25}, "source": "test"}
+    shared = compile_parameters(validate(data)).placement
+    assert shared.post19_continue_by_fy == (plain.post19_continue_by_fy[0], plain.post19_continue_by_fy[1] * 0.5, plain.post19_continue_by_fy[2] * 0.25, *plain.post19_continue_by_fy[3:])
+    assert shared.post16_destinations_by_fy[0] == plain.post16_destinations_by_fy[0]
+    assert shared.post16_destinations_by_fy[1] != plain.post16_destinations_by_fy[1]

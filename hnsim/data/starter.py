@@ -173,6 +173,43 @@ class _Figures:
         return float(sum(s[what] for s in self.settings_by_year.values()) / len(self.settings_by_year))
 
 
+#: The January by which every statement was to have become an EHC plan (Children and Families Act
+#: 2014 transition: conversions to finish by 1 April 2018); a transfer at 19 from September 2018 on has an EHC plan.
+CONVERSION_DONE_JANUARY = 2019
+
+
+def leaving_school_ehcp_share(ages: pd.DataFrame, first_january: int = 2015) -> tuple[dict[str, float], str] | None:
+    """The share of plans that survive leaving school during the transition to the 2014 rules, by
+    financial year of the transfer (to FE or a specialist college at 16, or continuing past 19),
+    and its source; None if no January from ``first_january`` publishes the split.
+
+    A statement ended when its holder left school, so only a plan converted (or made) under the 2014
+    rules could go on in college. The share is the 16-19 band's EHC plans over all its plans
+    (``ages``: :func:`hnsim.data.sen2.caseload_by_age`) in the January inside the transfer's
+    financial year (September 2014: January 2015); the band holds both transfers' young people. A
+    January the files do not hold, before the transition's end, is linear from the last one
+    published to 1 in January 2019."""
+    rows = ages[(ages["characteristic_age"] == "Age 16 to 19") & (ages["year"] >= first_january) & (ages["plans"] > 0) & ages["ehc"].notna()]
+    known = {int(r.year): (min(1.0, float(r.ehc) / float(r.plans)), float(r.ehc), float(r.plans)) for r in rows.itertuples()}
+    if not known:
+        return None
+    last = max(known)
+    shares: dict[int, float] = {}
+    for january in range(first_january, CONVERSION_DONE_JANUARY):
+        if january in known:
+            shares[january] = known[january][0]
+        elif january > last:
+            shares[january] = known[last][0] + (1.0 - known[last][0]) * (january - last) / (CONVERSION_DONE_JANUARY - last)
+    if not shares:
+        return None
+    published = ", ".join(f"{y} {known[y][1]:,.0f} of {known[y][2]:,.0f}" for y in sorted(known) if y in shares)
+    guessed = [y for y in shares if y not in known]
+    source = (f"SEN2 sen2_age_caseload.csv Total_ehc / Total_all, 'Age 16 to 19', January of the transfer's financial year ({published})"
+              + (f"; January {', '.join(map(str, guessed))}: assumption: linear from the last January published to every plan converted by January "
+                 f"{CONVERSION_DONE_JANUARY} (the transition ended on 1 April 2018)" if guessed else ""))
+    return {f"{y - 1}-{y % 100:02d}": round(v, 4) for y, v in sorted(shares.items())}, source
+
+
 def activity_years(years) -> tuple[int, ...]:
     """The calendar years of activity a starter config averages: the latest :data:`ACTIVITY_YEARS_USED` held."""
     return tuple(sorted(int(y) for y in set(years))[-ACTIVITY_YEARS_USED:])
@@ -263,6 +300,12 @@ def starter_config(directory: str | Path, la: str, template: str | Path = TEMPLA
         mine, theirs = la_f.mean(column) / max(la_f.caseload_mean(base), 1), ref.mean(column) / max(ref.caseload_mean(base), 1)
         if theirs > 0 and mine == mine:
             ehcp[key] = {"value": _scaled_rates(ehcp[key]["value"], mine / theirs), "source": f"derived: the template's rates x {mine / theirs:.3f}, the ratio of SEN2 sen2_mi.csv {column} per plan in {base} ({a} {mine:.4f}, reference authority Gloucestershire {theirs:.4f}, {years})"}
+    transfer = data["placement"]["transfer"]
+    converted = leaving_school_ehcp_share(la_f.ages_all)
+    if converted is not None:  # the transition's statements ending on leaving school, from the authority's own figures
+        value, source = converted
+        transfer["leaving_school_ehcp_share_by_year"] = {"value": value, "source": f"{source}, {a}"}
+        transfer.pop("post16_cease_probability_by_year", None)  # the template's round figures for the same statements ending at 16
     ehcp["post16_conversions_by_year"] = {"value": {k: round(v * scale, 1) for k, v in ehcp["post16_conversions_by_year"]["value"].items()}, "source": f"assumption: the template's figures x {scale:.3f} by EHCP caseload ({ref_size})"}
 
     special = la_f.settings["special"]

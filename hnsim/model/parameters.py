@@ -134,7 +134,7 @@ class PlacementRules:
     independent_when_full: float
     max_wait_days: float  # inf: no limit
     transfer_to_special: tuple[float, ...]  # by phase entered
-    post16_destinations: Mapping[str, Shares]  # setting group -> cumulative over POST16_OPTIONS
+    post16_destinations_by_fy: tuple[Mapping[str, Shares], ...]  # by simulated financial year: setting group -> cumulative over POST16_OPTIONS
     post19_continue_by_fy: tuple[float, ...]  # by simulated financial year of the transfer
     post16_cease_by_fy: tuple[float, ...]
     fe_request_specialist: tuple[float, ...]  # by phase: share of plans on a request from FE naming a specialist college
@@ -372,16 +372,31 @@ def _placement(config: Config, calendar: Calendar) -> PlacementRules:
     post19 = pl.transfer.post19_continue_probability.value
     max_wait = pl.when_special_full.max_wait_days
     cease = pl.transfer.post16_cease_probability_by_year
+    converted = _by_fy(calendar, pl.transfer.leaving_school_ehcp_share_by_year.value if pl.transfer.leaving_school_ehcp_share_by_year else {}, 1.0)
+    destinations = {share: post16_destinations(pl.transfer.post16_destinations.value, share) for share in dict.fromkeys(converted)}
     fe_shares = [pl.first_setting_shares.value.get(p, {}) for p in PHASES]
     return PlacementRules(
         first_setting_by_fy=tuple(tables[m] for m in special_trend), independent_when_full=pl.when_special_full.independent_probability.value,
         max_wait_days=max_wait.value if max_wait is not None else float("inf"),
         transfer_to_special=tuple(pl.transfer.mainstream_to_special_probability.value.get(p, 0.0) for p in PHASES),
-        post16_destinations=MappingProxyType({g: cumulative(v, POST16_OPTIONS) for g, v in pl.transfer.post16_destinations.value.items()}),
-        post19_continue_by_fy=tuple(scale_odds(post19, m) for m in post19_trend),
+        post16_destinations_by_fy=tuple(destinations[share] for share in converted),
+        post19_continue_by_fy=tuple(scale_odds(post19, m) * share for m, share in zip(post19_trend, converted)),
         post16_cease_by_fy=_by_fy(calendar, cease.value if cease else {}, 0.0),
         fe_request_specialist=tuple(_share_of(shares, "post16_specialist", FE_REQUEST_SETTINGS) for shares in fe_shares),
     )
+
+
+def post16_destinations(by_group: Mapping[str, Mapping[str, float]], ehcp_share: float = 1.0) -> Mapping[str, Shares]:
+    """Cumulative year-12 destinations by setting group when only ``ehcp_share`` of the plans of
+    those leaving school are EHC plans: the statements among them end (their share of FE and
+    specialist colleges moves to ceasing); at 1, the destinations as given."""
+    def shares(row: Mapping[str, float]) -> Mapping[str, float]:
+        if ehcp_share == 1.0:
+            return row
+        leaving = row.get("post16_fe", 0.0) + row.get("post16_specialist", 0.0)
+        return {**row, "post16_fe": row.get("post16_fe", 0.0) * ehcp_share, "post16_specialist": row.get("post16_specialist", 0.0) * ehcp_share,
+                "cease": row.get("cease", 0.0) + leaving * (1.0 - ehcp_share)}
+    return MappingProxyType({g: cumulative(shares(v), POST16_OPTIONS) for g, v in by_group.items()})
 
 
 def _share_of(shares: Mapping[str, float], key: str, among: tuple[str, ...]) -> float:

@@ -152,12 +152,13 @@ class PlanBatch:
                 self.first_setting[fy, phase, need] = shares
                 self.has_first_setting[phase, need] = True
         groups = ("school", "independent")
-        self.destinations = np.zeros((len(groups), len(POST16_OPTIONS)))
+        self.destinations = np.zeros((len(rules.post16_destinations_by_fy), len(groups), len(POST16_OPTIONS)))  # by financial year
         self.has_destinations = np.zeros(len(groups), dtype=bool)
-        for g, group in enumerate(groups):
-            if group in rules.post16_destinations:
-                self.destinations[g] = rules.post16_destinations[group]
-                self.has_destinations[g] = True
+        for fy, destinations in enumerate(rules.post16_destinations_by_fy):
+            for g, group in enumerate(groups):
+                if group in destinations:
+                    self.destinations[fy, g] = destinations[group]
+                    self.has_destinations[g] = True
         self.post16_cease = np.array(rules.post16_cease_by_fy)
         self.post19_continue = np.array(rules.post19_continue_by_fy)
         self.transfer_to_special = np.array(rules.transfer_to_special)
@@ -303,14 +304,15 @@ class PlanBatch:
         # year 12
         p = np.flatnonzero(ph == R.PHASE_POST16)
         if len(p):
-            extra = self.post16_cease[self._fy_index(day[p])]
+            fy = self._fy_index(day[p])
+            extra = self.post16_cease[fy]
             drawn = extra > 0.0
             leaves = drawn & (u[p, 0] < extra)
             k = drawn.astype(np.int64)  # the destination draw comes after any extra-cease draw
             group = (st[p] == R.EHCP_INDEPENDENT).astype(np.int64)
             has = self.has_destinations[group] & ~leaves
             u_dest = np.where(k == 0, u[p, 0], u[p, 1])
-            choice = np.where(has, self._choose(self.destinations[group], u_dest), STAY)
+            choice = np.where(has, self._choose(self.destinations[fy, group], u_dest), STAY)
             share = self.to_fe_share.many(day[p]) if self.to_fe_share else np.zeros(len(p))
             fe_drawn = has & (choice == SPECIALIST) & (share > 0.0)
             u_fe = np.where(k + has == 1, u[p, 1], u[p, 2])

@@ -204,12 +204,13 @@ class PlanStage:
     def _post16(self, child: R.Child, day: float, phase: int) -> bool | Callable[[], bool]:
         """Year 12: stay in the setting, move to further education or a specialist college, or cease."""
         world, placement, draws, state = self.world, self.placement, child.draws, child.state
-        extra_cease = self.rules.post16_cease_by_fy[world.timeline.fy_index(day)]
+        fy = world.timeline.fy_index(day)
+        extra_cease = self.rules.post16_cease_by_fy[fy]
         # draw only in the transition years given, so later years keep their random numbers
         leaves = extra_cease > 0.0 and draws.uniform() < extra_cease
         choice = "cease"
         if not leaves:
-            shares = self.rules.post16_destinations.get(SCHOOL_GROUP.get(state, "school"))
+            shares = self.rules.post16_destinations_by_fy[fy].get(SCHOOL_GROUP.get(state, "school"))
             choice = POST16_OPTIONS[choose(shares, draws.uniform())] if shares else "stay"
             choice = "post16_fe" if choice == "post16_specialist" and self.to_fe_instead(child, day) else choice
 
