@@ -108,3 +108,28 @@ def test_skill_is_one_minus_the_ratio_to_the_best_naive_forecaster():
     assert table.loc["hnsim", "crps_skill"] == pytest.approx(1 - 3.0 / 3.0)
     assert table.loc["last_value", "crps_skill"] == pytest.approx(1 - 4.0 / 3.0)
     assert table.loc["hnsim", "coverage_50"] == pytest.approx(0.5) and table.loc["hnsim", "n"] == 2
+
+
+def test_paired_difference_pairs_values_and_counts_each_authority_once():
+    from hnsim.analysis.scores import paired_difference
+
+    def run(shift: dict[str, float]) -> pd.DataFrame:
+        rows = []
+        for la in ("a", "b", "c"):
+            for year in (2017, 2018):
+                for forecaster in ("hnsim", "last_value"):
+                    ape = 10.0 + (shift[la] if forecaster == "hnsim" else 50.0)
+                    rows.append({"old_la_code": la, "origin": 2016, "series": "ehcp_total", "year": year, "forecaster": forecaster,
+                                 "abs_pct_error": ape, "crps_pct": ape / 2, "inside_50": True, "inside_90": la != "c", "pct_error": -ape})
+        return pd.DataFrame(rows)
+
+    before, after = run({"a": 0.0, "b": 0.0, "c": 0.0}), run({"a": 1.0, "b": 2.0, "c": 6.0})
+    after = after[~((after["old_la_code"] == "c") & (after["year"] == 2018))]  # scored in one run only: not compared
+    table = paired_difference(before, after).set_index("score")
+    ape = table.loc["abs_pct_error"]
+    assert ape["n"] == 5 and ape["clusters"] == 3
+    assert ape["difference"] == pytest.approx((1 + 1 + 2 + 2 + 6) / 5)  # hnsim's rows only, the naive forecaster's ignored
+    assert ape["se"] == pytest.approx(np.std([1.0, 2.0, 6.0], ddof=1) / np.sqrt(3))  # one draw per authority
+    assert table.loc["inside_90", "difference"] == 0.0
+    by_series = paired_difference(before, after, by="series")
+    assert set(by_series["series"]) == {"ehcp_total"}

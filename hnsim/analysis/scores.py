@@ -173,3 +173,35 @@ def summary_table(scored: pd.DataFrame, by: list[str], model: str = MODEL, cell:
         out[f"best_naive_{skill}"] = merged[f"best_naive_{skill}"].to_numpy()
     out = out.rename(columns={"best_naive_crps_skill": "best_naive", "best_naive_crps_pct_skill": "best_naive_pct"})
     return out
+
+
+#: The scores :func:`paired_difference` compares, each a mean over published values.
+PAIRED_SCORES = ("abs_pct_error", "crps_pct", "inside_50", "inside_90", "pct_error")
+
+
+def paired_difference(before: pd.DataFrame, after: pd.DataFrame, model: str = MODEL, cluster: str = "old_la_code",
+                      keys: tuple[str, ...] = ("old_la_code", "origin", "series", "year"), by: str | None = None) -> pd.DataFrame:
+    """The change in ``model``'s mean scores from one scored run (``before``, rows as ``skill.parquet``)
+    to another (``after``), over the published values both scored, paired value by value.
+
+    The standard error treats each ``cluster`` (an authority) as one draw: an authority's values at
+    every origin, series and year come from the same calibrations and the same years, so they do not
+    vary independently, and a value-by-value standard error would overstate what the runs can tell.
+    One row per score (and per ``by`` group, if given): n, clusters, the two means, the difference
+    (after - before) and its standard error.
+    """
+    columns = list(keys) + list(PAIRED_SCORES)
+    a = before.loc[before["forecaster"] == model, columns].set_index(list(keys))
+    b = after.loc[after["forecaster"] == model, columns].set_index(list(keys))
+    joined = a.merge(b, how="inner", left_index=True, right_index=True, suffixes=("_before", "_after"))
+    rows = []
+    groups = [(None, joined)] if by is None else list(joined.groupby(level=by, observed=True))
+    for group, part in groups:
+        for score in PAIRED_SCORES:
+            x, y = part[f"{score}_before"].astype(float), part[f"{score}_after"].astype(float)
+            per_cluster = (y - x).groupby(level=cluster).mean()
+            k = len(per_cluster)
+            rows.append({**({} if by is None else {by: group}), "score": score, "n": len(part), "clusters": k,
+                         "before": x.mean(), "after": y.mean(), "difference": (y - x).mean(),
+                         "se": per_cluster.std(ddof=1) / np.sqrt(k) if k > 1 else float("nan")})
+    return pd.DataFrame(rows)
