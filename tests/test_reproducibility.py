@@ -88,3 +88,35 @@ def test_a_replication_freezes_what_lives_before_it_once_a_process_and_gives_the
     again = run_replication(config, 0, 7).table
     assert gc.get_freeze_count() == frozen and len(kept) == 1000
     assert_frame_equal(first, again)
+
+
+def test_a_finished_replication_leaves_no_cycle_of_children_for_the_collector():
+    """The run drops its pending events and live children, so they go by reference counting."""
+    import gc
+
+    from conftest import scaled_data
+    from hnsim.config import validate
+    from hnsim.model import records as R
+    from hnsim.model.pathway import PathwayModel
+
+    def children_left_to_the_collector(release: bool) -> int:
+        model = PathwayModel(validate(scaled_data(0.1, end_date="2030-03-31")), 0, 3)
+        if not release:
+            model._release = lambda: None
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            gc.collect()
+            model.run()
+            del model
+            gc.set_debug(gc.DEBUG_SAVEALL)
+            gc.collect()
+            return sum(isinstance(o, R.Child) for o in gc.garbage)
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+            if was_enabled:
+                gc.enable()
+
+    assert children_left_to_the_collector(release=False) > 50  # the test can see them
+    assert children_left_to_the_collector(release=True) == 0

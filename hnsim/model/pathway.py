@@ -147,7 +147,21 @@ class PathwayModel:
             if child.state >= 0:  # a request from further education still open at the horizon has no spell
                 world.log.spell(child.id, child.state, child.phase, child.spell_start, horizon)
         world.log.sim_events = world.env.scheduled()
-        return world.log.finish()
+        log = world.log.finish()
+        self._release()
+        return log
+
+    def _release(self) -> None:
+        """Drop what the finished run still holds: the events scheduled past the horizon, the
+        children still alive there and the queues they wait in. Their journeys, the stages and the world refer to one another,
+        so without this they wait for the cycle collector (about 20 ms of a full replication's
+        0.7 s); dropped, they are freed at once."""
+        world = self.world
+        world.env._queue.clear()
+        world.alive.clear()
+        world.team.queue.clear()  # requests still waiting for a caseworker
+        for pool in world.pools.values():
+            pool.queue.clear()  # children still waiting for a special place
 
 
 @contextmanager
