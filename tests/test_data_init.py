@@ -111,3 +111,15 @@ def test_starter_sets_the_leaving_school_ehcp_share_from_the_authoritys_own_band
     assert share["value"] == {"2014-15": 0.156, "2015-16": 0.8683, "2016-17": 0.9858, "2017-18": 0.9955}  # 22/141, 310/357, 625/634, 664/667
     assert "Gloucestershire" in share["source"]
     validate(data)
+
+
+def test_leaving_school_ehcp_share_fills_missing_januaries_between_their_neighbours():
+    import pandas as pd
+
+    from hnsim.data.starter import leaving_school_ehcp_share
+
+    ages = pd.DataFrame({"year": [2016, 2018], "characteristic_age": ["Age 16 to 19"] * 2, "plans": [100.0, 100.0], "ehc": [10.0, 50.0]})
+    value, source = leaving_school_ehcp_share(ages)
+    # 2015 before the first published: 2016's share; 2017 halfway between 2016 and 2018
+    assert value == {"2014-15": 0.1, "2015-16": 0.1, "2016-17": 0.3, "2017-18": 0.5}
+    assert "January 2015, 2017: assumption" in source

@@ -312,22 +312,36 @@ def test_leaving_school_ehcp_share_by_year_ends_the_statements_of_those_leaving_
     from hnsim.model import compile_parameters, simulate
     from hnsim.model import records as R
 
-    data = scaled_data(0.3, end_date="2016-03-31")
+    data = scaled_data(0.3, end_date="2017-03-31")
     transfer = data["placement"]["transfer"]
     transfer["post19_continue_probability"] = {"value": 1.0, "source": "test"}
-    transfer["leaving_school_ehcp_share_by_year"] = {"value": {"2014-15": 0.0}, "source": "test"}
+    transfer["leaving_school_ehcp_share_by_year"] = {"value": {"2014-15": 0.0, "2015-16": 0.0}, "source": "test"}
     config = validate(data)
     params = compile_parameters(config)
-    assert params.placement.post19_continue_by_fy == (0.0, 1.0)  # a year not listed has every plan converted
+    assert params.placement.post19_from_school_by_fy == (0.0, 0.0, 1.0)  # a year not listed has every plan converted
+    assert params.placement.post19_continue_by_fy == (1.0, 1.0, 1.0)  # a plan in college was an EHC plan
     log = simulate(config, 0, 4, params)
-    sept_2014, sept_2015 = params.calendar.day(dt.date(2014, 9, 1)), params.calendar.day(dt.date(2015, 9, 1))
-    spells = list(zip(log.spell_start, log.spell_phase, log.spell_state))
-    past_19 = [s for s, p, st in spells if st >= 10 and p == R.PHASE_POST19]
-    college = [s for s, p, st in spells if p == R.PHASE_POST16 and st in (R.EHCP_POST16_FE, R.EHCP_POST16_SPECIALIST)]
-    assert sept_2014 not in past_19 and sept_2014 not in college  # no statement went on to college in 2014-15
-    assert sept_2015 in past_19 and sept_2015 in college  # every plan could in 2015-16
-    staying = [s for s, p, st in spells if p == R.PHASE_POST16 and st in (R.EHCP_MAINSTREAM, R.EHCP_SPECIAL)]
-    assert sept_2014 in staying  # statements held in school sixth forms went on
+    sept_2014, sept_2015, sept_2016 = (params.calendar.day(dt.date(y, 9, 1)) for y in (2014, 2015, 2016))
+    spells = list(zip(log.spell_child, log.spell_start, log.spell_end, log.spell_phase, log.spell_state))
+    college = (R.EHCP_POST16_FE, R.EHCP_POST16_SPECIALIST)
+
+    def went_on(day: float, from_college: bool) -> tuple[int, int]:
+        """Of the plans at the transfer at 19 on ``day`` (in college or in school), how many went on past 19."""
+        before = {c for c, _, e, p, st in spells if e == day and p == R.PHASE_POST16 and (st in college) == from_college}
+        after = {c for c, s, _, p, st in spells if s == day and p == R.PHASE_POST19}
+        return len(before), len(before & after)
+
+    for day in (sept_2014, sept_2015):
+        at_school, went = went_on(day, from_college=False)
+        assert at_school > 0 and went == 0  # no statement held in school went on past 19 in 2014-15 or 2015-16
+    in_college, went = went_on(sept_2015, from_college=True)
+    assert in_college > 0 and went == in_college  # plans already in college did (converted in FE in 2014-15)
+    at_school, went = went_on(sept_2016, from_college=False)
+    assert went == at_school > 0  # every plan could in 2016-17
+    year_12 = [(s, st) for _, s, _, p, st in spells if p == R.PHASE_POST16]
+    assert not [st for s, st in year_12 if s == sept_2014 and st in college]  # nobody went on from school to college at 16 in 2014-15
+    assert [st for s, st in year_12 if s == sept_2016 and st in college]  # but did in 2016-17
+    assert [st for s, st in year_12 if s == sept_2014 and st in (R.EHCP_MAINSTREAM, R.EHCP_SPECIAL)]  # sixth forms kept their statements
 
 
 def test_leaving_school_ehcp_share_moves_college_destinations_to_ceasing():
@@ -349,6 +363,8 @@ def test_leaving_school_ehcp_share_scales_a_trending_continuation():
     plain = compile_parameters(validate(data)).placement
     data["placement"]["transfer"]["leaving_school_ehcp_share_by_year"] = {"value": {"2015-16": 0.5, "2016-17": 0.25}, "source": "test"}
     shared = compile_parameters(validate(data)).placement
-    assert shared.post19_continue_by_fy == (plain.post19_continue_by_fy[0], plain.post19_continue_by_fy[1] * 0.5, plain.post19_continue_by_fy[2] * 0.25, *plain.post19_continue_by_fy[3:])
+    p = plain.post19_continue_by_fy
+    assert shared.post19_from_school_by_fy == (p[0], p[1] * 0.5, p[2] * 0.25, *p[3:])
+    assert shared.post19_continue_by_fy == p == plain.post19_from_school_by_fy
     assert shared.post16_destinations_by_fy[0] == plain.post16_destinations_by_fy[0]
     assert shared.post16_destinations_by_fy[1] != plain.post16_destinations_by_fy[1]

@@ -187,25 +187,34 @@ def leaving_school_ehcp_share(ages: pd.DataFrame, first_january: int = 2015) -> 
     rules could go on in college. The share is the 16-19 band's EHC plans over all its plans
     (``ages``: :func:`hnsim.data.sen2.caseload_by_age`) in the January inside the transfer's
     financial year (September 2014: January 2015); the band holds both transfers' young people. A
-    January the files do not hold, before the transition's end, is linear from the last one
-    published to 1 in January 2019."""
+    January the files do not hold, before the transition's end, is linear between the Januaries
+    either side (the last one published and 1 in January 2019, after the files end), or, before
+    the first one published, takes its share. The share
+    leans high: the band also holds young people already in college, all with EHC plans, and
+    conversions made between September and January."""
     rows = ages[(ages["characteristic_age"] == "Age 16 to 19") & (ages["year"] >= first_january) & (ages["plans"] > 0) & ages["ehc"].notna()]
     known = {int(r.year): (min(1.0, float(r.ehc) / float(r.plans)), float(r.ehc), float(r.plans)) for r in rows.itertuples()}
     if not known:
         return None
-    last = max(known)
+    points = {y: v[0] for y, v in known.items() if y < CONVERSION_DONE_JANUARY}
+    if not points:
+        return None
+    points[CONVERSION_DONE_JANUARY] = 1.0
+    years = sorted(points)
     shares: dict[int, float] = {}
     for january in range(first_january, CONVERSION_DONE_JANUARY):
-        if january in known:
-            shares[january] = known[january][0]
-        elif january > last:
-            shares[january] = known[last][0] + (1.0 - known[last][0]) * (january - last) / (CONVERSION_DONE_JANUARY - last)
-    if not shares:
-        return None
+        later = next(y for y in years if y >= january)
+        earlier = max((y for y in years if y <= january), default=None)
+        if earlier is None:  # before the first January published: its share (the earliest years had the fewest conversions)
+            shares[january] = points[later]
+        elif earlier == later:
+            shares[january] = points[january]
+        else:  # missing between two known Januaries (or after the last): linear between them
+            shares[january] = points[earlier] + (points[later] - points[earlier]) * (january - earlier) / (later - earlier)
     published = ", ".join(f"{y} {known[y][1]:,.0f} of {known[y][2]:,.0f}" for y in sorted(known) if y in shares)
     guessed = [y for y in shares if y not in known]
     source = (f"SEN2 sen2_age_caseload.csv Total_ehc / Total_all, 'Age 16 to 19', January of the transfer's financial year ({published})"
-              + (f"; January {', '.join(map(str, guessed))}: assumption: linear from the last January published to every plan converted by January "
+              + (f"; January {', '.join(map(str, guessed))}: assumption: linear between the Januaries either side, every plan converted by January "
                  f"{CONVERSION_DONE_JANUARY} (the transition ended on 1 April 2018)" if guessed else ""))
     return {f"{y - 1}-{y % 100:02d}": round(v, 4) for y, v in sorted(shares.items())}, source
 

@@ -136,6 +136,7 @@ class PlacementRules:
     transfer_to_special: tuple[float, ...]  # by phase entered
     post16_destinations_by_fy: tuple[Mapping[str, Shares], ...]  # by simulated financial year: setting group -> cumulative over POST16_OPTIONS
     post19_continue_by_fy: tuple[float, ...]  # by simulated financial year of the transfer
+    post19_from_school_by_fy: tuple[float, ...]  # by financial year: continuation at 19 of a plan still in school, as above
     post16_cease_by_fy: tuple[float, ...]
     fe_request_specialist: tuple[float, ...]  # by phase: share of plans on a request from FE naming a specialist college
 
@@ -380,7 +381,9 @@ def _placement(config: Config, calendar: Calendar) -> PlacementRules:
         max_wait_days=max_wait.value if max_wait is not None else float("inf"),
         transfer_to_special=tuple(pl.transfer.mainstream_to_special_probability.value.get(p, 0.0) for p in PHASES),
         post16_destinations_by_fy=tuple(destinations[share] for share in converted),
-        post19_continue_by_fy=tuple(scale_odds(post19, m) * share for m, share in zip(post19_trend, converted)),
+        post19_continue_by_fy=tuple(scale_odds(post19, m) for m in post19_trend),
+        # a plan held in FE or a specialist college was an EHC plan; one still in school may have been a statement
+        post19_from_school_by_fy=tuple(scale_odds(post19, m) * share for m, share in zip(post19_trend, converted)),
         post16_cease_by_fy=_by_fy(calendar, cease.value if cease else {}, 0.0),
         fe_request_specialist=tuple(_share_of(shares, "post16_specialist", FE_REQUEST_SETTINGS) for shares in fe_shares),
     )

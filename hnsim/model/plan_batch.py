@@ -161,6 +161,7 @@ class PlanBatch:
                     self.has_destinations[g] = True
         self.post16_cease = np.array(rules.post16_cease_by_fy)
         self.post19_continue = np.array(rules.post19_continue_by_fy)
+        self.post19_from_school = np.array(rules.post19_from_school_by_fy)
         self.transfer_to_special = np.array(rules.transfer_to_special)
         self.fy_starts = np.array(self.world.timeline.fy_starts)
 
@@ -326,7 +327,9 @@ class PlanBatch:
         # the year of turning 19
         q = np.flatnonzero(ph == R.PHASE_POST19)
         if len(q):
-            continues = u[q, 0] < self.post19_continue[self._fy_index(day[q])]
+            fy = self._fy_index(day[q])
+            in_college = np.isin(st[q], (R.EHCP_POST16_FE, R.EHCP_POST16_SPECIALIST))
+            continues = u[q, 0] < np.where(in_college, self.post19_continue[fy], self.post19_from_school[fy])
             specialist = continues & np.isin(st[q], (R.EHCP_INDEPENDENT, R.EHCP_POST16_SPECIALIST))
             share = self.to_fe_share.many(day[q]) if self.to_fe_share else np.zeros(len(q))
             drawn = specialist & (share > 0.0)

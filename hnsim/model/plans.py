@@ -21,6 +21,9 @@ from hnsim.model.world import World
 
 SCHOOL_GROUP = {R.EHCP_SPECIAL: "special", R.EHCP_SEMH_SPECIAL: "special", R.EHCP_INDEPENDENT: "independent"}
 MAINSTREAM_LIKE = (R.EHCP_MAINSTREAM, R.EHCP_RESOURCED, R.EHCP_MAINSTREAM_WAITING)
+#: Plans held in further education or a specialist college: EHC plans, never statements (continuation
+#: at 19 in the transition's years is not scaled for them; see PlacementRules.post19_from_school_by_fy).
+IN_COLLEGE = (R.EHCP_POST16_FE, R.EHCP_POST16_SPECIALIST)
 CEASING = {"cease": R.EV_CEASED_NEEDS_MET, "move_away": R.EV_CEASED_MOVED_AWAY, "leave": R.EV_CEASED_LEFT_EDUCATION}
 #: Outcomes of a plan holder's competing hazards that take a special place.
 TAKES_A_PLACE = ("to_special", "independent_to_special")
@@ -238,7 +241,8 @@ class PlanStage:
     def _post19(self, child: R.Child, day: float, phase: int) -> bool | Callable[[], bool]:
         """The year of turning 19: the plan continues (in FE or a specialist college) or ceases."""
         world, state = self.world, child.state
-        continues = child.draws.uniform() < self.rules.post19_continue_by_fy[world.timeline.fy_index(day)]
+        by_fy = self.rules.post19_continue_by_fy if state in IN_COLLEGE else self.rules.post19_from_school_by_fy
+        continues = child.draws.uniform() < by_fy[world.timeline.fy_index(day)]
         specialist = continues and (state in SPECIAL_STATES or state in (R.EHCP_INDEPENDENT, R.EHCP_POST16_SPECIALIST)) and not self.to_fe_instead(child, day)
 
         def rest() -> bool:
