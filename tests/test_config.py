@@ -92,6 +92,8 @@ BAD_VALUES = {
     "post-16 group misspelt": (lambda d: rename(post16(d), "independent", "indep"), "placement.transfer.post16_destinations.value.indep", "unknown setting group at year 12 'indep'; allowed: school, special, independent"),
     "post-16 share above 1": (lambda d: post16(d)["special"].update(stay=1.2), "placement.transfer.post16_destinations.value.special.stay", "less than or equal to 1"),
     "post-16 row not summing to 1": (lambda d: post16(d)["independent"].update(cease=0.5), "placement.transfer.post16_destinations.value.independent", "must sum to 1"),
+    "statements ended at 16 twice": (lambda d: d["placement"]["transfer"].update(leaving_school_ehcp_share_by_year={"value": {"2014-15": 0.5}, "source": "assumption: test"}),
+                                     "placement.transfer", "give post16_cease_probability_by_year or leaving_school_ehcp_share_by_year, not both"),
     "transfer phase misspelt": (lambda d: rename(d["placement"]["transfer"]["mainstream_to_special_probability"]["value"], "secondary", "secondry"), "placement.transfer.mainstream_to_special_probability.value.secondry", "unknown phase entered at a transfer 'secondry'; allowed: primary, secondary"),
     # distributions take exactly their family's parameters
     "distribution with a stray parameter": (lambda d: d["assessment"]["decision_days"].update(mean=999), "assessment.decision_days", "a triangular distribution takes exactly low, mode, high and source (mean not allowed)"),

@@ -66,6 +66,7 @@ def test_batches_follow_the_clock_child_by_child(variant):
         data = trends_on(data)
     if variant == "transition":  # statements ending on leaving school, year by year
         data["placement"]["transfer"]["leaving_school_ehcp_share_by_year"] = {"value": {"2014-15": 0.1, "2015-16": 0.5, "2016-17": 0.8}, "source": "assumption: test"}
+        data["placement"]["transfer"].pop("post16_cease_probability_by_year", None)
     if variant == "small_pools":  # special schools full: waits, independent placements, returns
         data["capacity"]["places"]["value"] = {k: max(v // 3, 1) for k, v in data["capacity"]["places"]["value"].items()}
     config = validate(data, "batch test config")

@@ -129,7 +129,15 @@ def test_paired_difference_pairs_values_and_counts_each_authority_once():
     ape = table.loc["abs_pct_error"]
     assert ape["n"] == 5 and ape["clusters"] == 3
     assert ape["difference"] == pytest.approx((1 + 1 + 2 + 2 + 6) / 5)  # hnsim's rows only, the naive forecaster's ignored
-    assert ape["se"] == pytest.approx(np.std([1.0, 2.0, 6.0], ddof=1) / np.sqrt(3))  # one draw per authority
+    d = np.array([1.0, 1.0, 2.0, 2.0, 6.0])  # a, a, b, b, c: one draw per authority
+    sums = [(d[:2] - d.mean()).sum(), (d[2:4] - d.mean()).sum(), (d[4:] - d.mean()).sum()]
+    assert ape["se"] == pytest.approx(np.sqrt(3 / 2 * np.sum(np.square(sums))) / 5)
     assert table.loc["inside_90", "difference"] == 0.0
     by_series = paired_difference(before, after, by="series")
     assert set(by_series["series"]) == {"ehcp_total"}
+    before["horizon"], after["horizon"] = before["year"] - 2016, after["year"] - 2016
+    by_horizon = paired_difference(before, after, by="horizon").set_index(["horizon", "score"])
+    assert by_horizon.loc[(2, "abs_pct_error"), "n"] == 2  # a column that is not a key
+    after.loc[after["old_la_code"] == "b", "crps_pct"] = np.nan  # not scored: left out of that score only
+    table = paired_difference(before, after).set_index("score")
+    assert table.loc["crps_pct", "n"] == 3 and table.loc["abs_pct_error", "n"] == 5

@@ -316,6 +316,7 @@ def test_leaving_school_ehcp_share_by_year_ends_the_statements_of_those_leaving_
     transfer = data["placement"]["transfer"]
     transfer["post19_continue_probability"] = {"value": 1.0, "source": "test"}
     transfer["leaving_school_ehcp_share_by_year"] = {"value": {"2014-15": 0.0, "2015-16": 0.0}, "source": "test"}
+    transfer.pop("post16_cease_probability_by_year", None)  # the same statements ending, in round figures
     config = validate(data)
     params = compile_parameters(config)
     assert params.placement.post19_from_school_by_fy == (0.0, 0.0, 1.0)  # a year not listed has every plan converted
@@ -360,6 +361,7 @@ def test_leaving_school_ehcp_share_scales_a_trending_continuation():
 
     data = scaled_data(0.1, end_date="2019-03-31")
     data["placement"]["transfer"]["post19_continue_probability"] = {"value": 0.4, "source": "test"}
+    data["placement"]["transfer"].pop("post16_cease_probability_by_year", None)
     plain = compile_parameters(validate(data)).placement
     data["placement"]["transfer"]["leaving_school_ehcp_share_by_year"] = {"value": {"2015-16": 0.5, "2016-17": 0.25}, "source": "test"}
     shared = compile_parameters(validate(data)).placement

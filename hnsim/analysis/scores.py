@@ -187,21 +187,29 @@ def paired_difference(before: pd.DataFrame, after: pd.DataFrame, model: str = MO
     The standard error treats each ``cluster`` (an authority) as one draw: an authority's values at
     every origin, series and year come from the same calibrations and the same years, so they do not
     vary independently, and a value-by-value standard error would overstate what the runs can tell.
-    One row per score (and per ``by`` group, if given): n, clusters, the two means, the difference
-    (after - before) and its standard error.
+    It is the cluster-robust standard error of the mean difference over values,
+    ``sqrt(k / (k - 1) * sum_c (sum_{i in c} (d_i - mean d))^2) / n`` for ``k`` clusters and ``n``
+    values. One row per score (and per value of the column ``by``, if given; for example
+    ``series``, ``origin`` or ``horizon``): n (the pairs where both runs have the score), clusters,
+    the two means, the difference (after - before) and its standard error.
     """
-    columns = list(keys) + list(PAIRED_SCORES)
+    extra = [by] if by is not None and by not in keys else []
+    columns = list(keys) + extra + list(PAIRED_SCORES)
     a = before.loc[before["forecaster"] == model, columns].set_index(list(keys))
-    b = after.loc[after["forecaster"] == model, columns].set_index(list(keys))
-    joined = a.merge(b, how="inner", left_index=True, right_index=True, suffixes=("_before", "_after"))
+    b = after.loc[after["forecaster"] == model, columns].drop(columns=extra).set_index(list(keys))
+    joined = a.merge(b, how="inner", left_index=True, right_index=True, suffixes=("_before", "_after")).reset_index()
     rows = []
-    groups = [(None, joined)] if by is None else list(joined.groupby(level=by, observed=True))
+    groups = [(None, joined)] if by is None else list(joined.groupby(by, observed=True))
     for group, part in groups:
         for score in PAIRED_SCORES:
             x, y = part[f"{score}_before"].astype(float), part[f"{score}_after"].astype(float)
-            per_cluster = (y - x).groupby(level=cluster).mean()
-            k = len(per_cluster)
-            rows.append({**({} if by is None else {by: group}), "score": score, "n": len(part), "clusters": k,
-                         "before": x.mean(), "after": y.mean(), "difference": (y - x).mean(),
-                         "se": per_cluster.std(ddof=1) / np.sqrt(k) if k > 1 else float("nan")})
+            both = x.notna() & y.notna()
+            x, y = x[both], y[both]
+            d = y - x
+            n = len(d)
+            sums = (d - d.mean()).groupby(part.loc[both, cluster]).sum()
+            k = len(sums)
+            se = float(np.sqrt(k / (k - 1) * (sums**2).sum()) / n) if k > 1 else float("nan")
+            rows.append({**({} if by is None else {by: group}), "score": score, "n": n, "clusters": k,
+                         "before": x.mean(), "after": y.mean(), "difference": d.mean(), "se": se})
     return pd.DataFrame(rows)

@@ -329,7 +329,14 @@ class PhaseTransfer(Frozen):
     post16_destinations: Post16Destinations = Field(description="at year 12, by current setting group (school, special, independent): shares over stay, post16_fe, post16_specialist, cease")
     post19_continue_probability: Sourced[Probability] = Field(description="share of plans that continue at age 19")
     post16_cease_probability_by_year: Sourced[dict[FinancialYear, Probability]] | None = Field(None, description="extra share of plans ceasing at year 12 by financial year of the transfer (statements ending at 16 under the rules before the 2014 reforms, during the transition)")
-    leaving_school_ehcp_share_by_year: Sourced[dict[FinancialYear, Probability]] | None = Field(None, description="share of plans that are EHC plans rather than statements, by financial year of a transfer that leaves school (to FE or a specialist college at 16, and every continuation past 19): a statement ended when its holder left school (the rules before the 2014 reforms), so the rest cease; a year not listed has 1 (every statement was to be converted by 1 April 2018)")
+    leaving_school_ehcp_share_by_year: Sourced[dict[FinancialYear, Probability]] | None = Field(None, description="share of plans that are EHC plans rather than statements, by financial year of a transfer that leaves school (to FE or a specialist college at 16, and every continuation past 19): a statement ended when its holder left school (the rules before the 2014 reforms), so the rest cease; a year not listed has 1 (every statement was to be converted by 1 April 2018); not with post16_cease_probability_by_year, which would end the same statements twice")
+
+    @model_validator(mode="after")
+    def _one_account_of_statements_ending(self) -> "PhaseTransfer":
+        if self.post16_cease_probability_by_year is not None and self.leaving_school_ehcp_share_by_year is not None:
+            raise ValueError("give post16_cease_probability_by_year or leaving_school_ehcp_share_by_year, not both: each ends the statements "
+                             "of young people leaving school at 16 in the transition, so together they would end them twice")
+        return self
 
 
 class Placement(Frozen):
