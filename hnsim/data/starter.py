@@ -24,6 +24,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -193,25 +194,14 @@ def leaving_school_ehcp_share(ages: pd.DataFrame, first_january: int = 2015) -> 
     leans high: the band also holds young people already in college, all with EHC plans, and
     conversions made between September and January."""
     rows = ages[(ages["characteristic_age"] == "Age 16 to 19") & (ages["year"] >= first_january) & (ages["plans"] > 0) & ages["ehc"].notna()]
-    known = {int(r.year): (min(1.0, float(r.ehc) / float(r.plans)), float(r.ehc), float(r.plans)) for r in rows.itertuples()}
+    known = {int(r.year): (float(r.ehc), float(r.plans)) for r in rows.itertuples() if r.year < CONVERSION_DONE_JANUARY}
     if not known:
         return None
-    points = {y: v[0] for y, v in known.items() if y < CONVERSION_DONE_JANUARY}
-    if not points:
-        return None
-    points[CONVERSION_DONE_JANUARY] = 1.0
-    years = sorted(points)
-    shares: dict[int, float] = {}
-    for january in range(first_january, CONVERSION_DONE_JANUARY):
-        later = next(y for y in years if y >= january)
-        earlier = max((y for y in years if y <= january), default=None)
-        if earlier is None:  # before the first January published: its share (the earliest years had the fewest conversions)
-            shares[january] = points[later]
-        elif earlier == later:
-            shares[january] = points[january]
-        else:  # missing between two known Januaries (or after the last): linear between them
-            shares[january] = points[earlier] + (points[later] - points[earlier]) * (january - earlier) / (later - earlier)
-    published = ", ".join(f"{y} {known[y][1]:,.0f} of {known[y][2]:,.0f}" for y in sorted(known) if y in shares)
+    years = sorted(known) + [CONVERSION_DONE_JANUARY]
+    values = [min(1.0, known[y][0] / known[y][1]) for y in sorted(known)] + [1.0]
+    # linear between the Januaries either side; before the first published, its share (np.interp holds the edge)
+    shares = {january: float(np.interp(january, years, values)) for january in range(first_january, CONVERSION_DONE_JANUARY)}
+    published = ", ".join(f"{y} {known[y][0]:,.0f} of {known[y][1]:,.0f}" for y in sorted(known) if y in shares)
     guessed = [y for y in shares if y not in known]
     source = (f"SEN2 sen2_age_caseload.csv Total_ehc / Total_all, 'Age 16 to 19', January of the transfer's financial year ({published})"
               + (f"; January {', '.join(map(str, guessed))}: assumption: linear between the Januaries either side, every plan converted by January "

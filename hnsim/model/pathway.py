@@ -153,9 +153,9 @@ class PathwayModel:
 
     def _release(self) -> None:
         """Drop what the finished run still holds: the events scheduled past the horizon, the
-        children still alive there and the queues they wait in. Their journeys, the stages and the world refer to one another,
-        so without this they wait for the cycle collector (about 20 ms of a full replication's
-        0.7 s); dropped, they are freed at once."""
+        children still alive there and the queues they wait in. Their journeys, the stages and the
+        world refer to one another, so without this they wait for the cycle collector (about 20 ms
+        of a full replication's 0.7 s); dropped, they are freed at once."""
         world = self.world
         world.env._queue.clear()
         world.alive.clear()

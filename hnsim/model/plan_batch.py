@@ -25,7 +25,7 @@ from hnsim.model.calendar import DAYS_PER_YEAR, PHASE_START_YEARS, PLAN_END_AGE
 from hnsim.model.hazard import Clock
 from hnsim.model.no_plan import phases_of
 from hnsim.model.parameters import FLAT, POST16_OPTIONS, PlacementRules
-from hnsim.model.plans import CEASING, TAKES_A_PLACE, PlanStage
+from hnsim.model.plans import CEASING, IN_COLLEGE, TAKES_A_PLACE, PlanStage
 from hnsim.model.streams import uniforms
 
 # Outcomes of a competing-risk draw, as in PlanStage.options, then the phase transfer.
@@ -328,7 +328,7 @@ class PlanBatch:
         q = np.flatnonzero(ph == R.PHASE_POST19)
         if len(q):
             fy = self._fy_index(day[q])
-            in_college = np.isin(st[q], (R.EHCP_POST16_FE, R.EHCP_POST16_SPECIALIST))
+            in_college = np.isin(st[q], IN_COLLEGE)
             continues = u[q, 0] < np.where(in_college, self.post19_continue[fy], self.post19_from_school[fy])
             specialist = continues & np.isin(st[q], (R.EHCP_INDEPENDENT, R.EHCP_POST16_SPECIALIST))
             share = self.to_fe_share.many(day[q]) if self.to_fe_share else np.zeros(len(q))
